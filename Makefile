@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python example_project/manage.py
+
+.PHONY: demo test test-sqlite test-postgres lint format install clean
+
+$(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[drf,spectacular,test]' -r example_project/requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the example site on http://127.0.0.1:8000 with a demo user and client ready.
+demo: $(STAMP)
+	$(MANAGE) migrate --no-input
+	$(MANAGE) demo_setup
+	$(MANAGE) runserver 127.0.0.1:8000
+
+## The whole suite: lint, migrations check, then the tests on SQLite and on PostgreSQL.
+test: $(STAMP) lint
+	$(BIN)/python -m django makemigrations --check --dry-run --settings=tests.settings --pythonpath=.
+	$(MAKE) test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	OAUTHFLOW_TEST_DB=postgres $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/test.sqlite3

@@ -1,0 +1,77 @@
+"""Create the demo user and the demo client, then print how to use them.
+
+Idempotent: run it before every `runserver`. The client's secret is shown once by
+oauthflow and kept here in example_project/.demo-client.json (git-ignored, mode 0600)
+so the demo client app can use it; a real site never writes a secret to disk like this.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from oauthflow.models import Client
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo-password"
+DEMO_CLIENT_NAME = "Demo Client"
+DEMO_REDIRECT_URI = "http://127.0.0.1:8000/demo/callback"
+CREDENTIALS_FILE = Path(settings.BASE_DIR) / ".demo-client.json"
+
+
+class Command(BaseCommand):
+    help = "Create the demo user and OAuth client of the example site."
+
+    def handle(self, *args, **options):
+        user, created = get_user_model().objects.get_or_create(
+            username=DEMO_USERNAME, defaults={"email": "demo@example.com"}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        admin, created = get_user_model().objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            admin.set_password("admin-password")
+            admin.save()
+
+        client = Client.objects.filter(name=DEMO_CLIENT_NAME).first()
+        stored = self._read_credentials()
+        if client is None or stored.get("client_id") != client.client_id:
+            if client is None:
+                client = Client(
+                    name=DEMO_CLIENT_NAME,
+                    homepage_url="http://127.0.0.1:8000/demo/",
+                    redirect_uris=DEMO_REDIRECT_URI,
+                    grant_types="authorization_code refresh_token",
+                    allowed_scopes="read write",
+                    default_scopes="read",
+                )
+            secret = client.set_secret()
+            client.full_clean()
+            client.save()
+            self._write_credentials({"client_id": client.client_id, "client_secret": secret})
+
+        self.stdout.write(
+            "\nDemo ready.\n"
+            "  Open:            http://127.0.0.1:8000/\n"
+            f"  Sign in as:      {DEMO_USERNAME} / {DEMO_PASSWORD}\n"
+            "  Admin:           http://127.0.0.1:8000/admin/  (admin / admin-password)\n"
+            f"  Demo client id:  {client.client_id}\n"
+            f"  Redirect URI:    {DEMO_REDIRECT_URI}\n"
+        )
+
+    def _read_credentials(self) -> dict:
+        try:
+            return json.loads(CREDENTIALS_FILE.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _write_credentials(self, data: dict) -> None:
+        fd = os.open(CREDENTIALS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)

@@ -1,0 +1,402 @@
+"""What the authorization server keeps (names from RFC 6749).
+
+Codes, tokens and client secrets are stored as digests only; ``oauthflow.tokens`` owns
+that format. Everything issued from one authorization shares a ``family`` UUID, so
+"revoke this authorization" and "refresh token reuse detected" are each one UPDATE.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import tokens
+from .redirect_uris import match_redirect_uri, validate_redirect_uri
+from .scope import is_valid_scope_token, known_scopes, list_to_scope, scope_to_list
+from .settings import oauthflow_settings
+
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_REFRESH_TOKEN = "refresh_token"
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_TYPES = (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_CLIENT_CREDENTIALS)
+
+
+def _validate_redirect_uris(value: str) -> None:
+    errors = []
+    for uri in value.split():
+        try:
+            validate_redirect_uri(uri)
+        except ValidationError as exc:
+            errors.extend(exc.error_list)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_grant_types(value: str) -> None:
+    unknown = [g for g in value.split() if g not in GRANT_TYPES]
+    if unknown:
+        raise ValidationError(
+            "Unknown grant type(s): %(unknown)s. Choose from %(known)s.",
+            params={"unknown": ", ".join(unknown), "known": ", ".join(GRANT_TYPES)},
+        )
+
+
+def _validate_scopes(value: str) -> None:
+    bad = [s for s in value.split() if not is_valid_scope_token(s)]
+    if bad:
+        raise ValidationError("Invalid scope name(s): %(bad)s.", params={"bad": ", ".join(bad)})
+
+
+class ClientQuerySet(models.QuerySet):
+    def active(self) -> ClientQuerySet:
+        return self.filter(is_active=True)
+
+
+class Client(models.Model):
+    """A registered OAuth client (RFC 6749 §2).
+
+    Multi-valued fields (redirect URIs, grant types, scopes) are stored space-separated:
+    none of their values may contain a space, and a text column keeps one schema on
+    every database. Use the ``*_list`` properties to read them.
+    """
+
+    CONFIDENTIAL = "confidential"
+    PUBLIC = "public"
+    CLIENT_TYPES = [
+        (CONFIDENTIAL, _("Confidential (has a secret)")),
+        (PUBLIC, _("Public (no secret: native or browser app)")),
+    ]
+
+    client_id = models.CharField(
+        max_length=100, unique=True, default=tokens.generate_client_id, editable=False
+    )
+    name = models.CharField(max_length=200, help_text=_("Shown to users on the consent page."))
+    homepage_url = models.URLField(blank=True)
+    logo_url = models.URLField(blank=True)
+    client_type = models.CharField(max_length=20, choices=CLIENT_TYPES, default=CONFIDENTIAL)
+    secret_digest = models.CharField(max_length=64, blank=True, editable=False)
+    secret_hint = models.CharField(max_length=20, blank=True, editable=False)
+    redirect_uris = models.TextField(
+        blank=True,
+        validators=[_validate_redirect_uris],
+        help_text=_("One per line. Requests must match one exactly."),
+    )
+    grant_types = models.CharField(
+        max_length=200,
+        default=f"{GRANT_AUTHORIZATION_CODE} {GRANT_REFRESH_TOKEN}",
+        validators=[_validate_grant_types],
+        help_text=_("Space-separated: authorization_code, refresh_token, client_credentials."),
+    )
+    allowed_scopes = models.TextField(
+        blank=True,
+        validators=[_validate_scopes],
+        help_text=_("Space-separated scopes this client may ask for; empty means all."),
+    )
+    default_scopes = models.TextField(
+        blank=True,
+        validators=[_validate_scopes],
+        help_text=_("Space-separated scopes granted when the client asks for none."),
+    )
+    skip_consent = models.BooleanField(
+        default=False, help_text=_("First-party apps only: never show the consent page.")
+    )
+    may_introspect = models.BooleanField(
+        default=False, help_text=_("May call the token introspection endpoint (RFC 7662).")
+    )
+    is_active = models.BooleanField(default=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="oauthflow_clients",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("client")
+
+    def __str__(self) -> str:
+        return self.name or self.client_id
+
+    def save(self, *args, **kwargs) -> None:
+        # Normalise whitespace so one URI per line and space-separated both work.
+        self.redirect_uris = "\n".join(self.redirect_uri_list)
+        self.grant_types = list_to_scope(self.grant_type_list)
+        self.allowed_scopes = list_to_scope(scope_to_list(self.allowed_scopes))
+        self.default_scopes = list_to_scope(scope_to_list(self.default_scopes))
+        if not self.is_confidential:
+            self.secret_digest = ""
+            self.secret_hint = ""
+        super().save(*args, **kwargs)
+
+    # Multi-valued fields ------------------------------------------------------------------
+
+    @property
+    def redirect_uri_list(self) -> list[str]:
+        return self.redirect_uris.split()
+
+    @property
+    def grant_type_list(self) -> list[str]:
+        return self.grant_types.split()
+
+    @property
+    def allowed_scope_list(self) -> list[str]:
+        """The scopes this client may request: its own list, or every known scope."""
+        return scope_to_list(self.allowed_scopes) or list(known_scopes())
+
+    @property
+    def default_scope_list(self) -> list[str]:
+        return scope_to_list(self.default_scopes) or list(oauthflow_settings.DEFAULT_SCOPES)
+
+    @property
+    def is_confidential(self) -> bool:
+        return self.client_type == self.CONFIDENTIAL
+
+    # Validation ---------------------------------------------------------------------------
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if GRANT_AUTHORIZATION_CODE in self.grant_type_list and not self.redirect_uri_list:
+            errors.setdefault("redirect_uris", []).append(
+                "The authorization_code grant needs at least one redirect URI."
+            )
+        if GRANT_REFRESH_TOKEN in self.grant_type_list and (
+            GRANT_AUTHORIZATION_CODE not in self.grant_type_list
+        ):
+            errors.setdefault("grant_types", []).append(
+                "refresh_token is only issued with authorization_code."
+            )
+        if GRANT_CLIENT_CREDENTIALS in self.grant_type_list and not self.is_confidential:
+            errors.setdefault("grant_types", []).append(
+                "client_credentials is only for confidential clients (RFC 6749 §4.4)."
+            )
+        known = known_scopes()
+        for field in ("allowed_scopes", "default_scopes"):
+            unknown = [s for s in scope_to_list(getattr(self, field)) if s not in known]
+            if unknown:
+                errors.setdefault(field, []).append(
+                    f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(known)}."
+                )
+        outside = [
+            s for s in scope_to_list(self.default_scopes) if s not in self.allowed_scope_list
+        ]
+        if outside and "default_scopes" not in errors:
+            errors.setdefault("default_scopes", []).append(
+                f"Default scope(s) not allowed for this client: {', '.join(outside)}."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    # Secret -------------------------------------------------------------------------------
+
+    def set_secret(self) -> str:
+        """Give a confidential client a new secret and return it: the only time it is seen.
+
+        The caller saves the client. The old secret stops working at that save.
+        """
+        if not self.is_confidential:
+            raise ValueError("A public client has no secret.")
+        secret = tokens.generate(tokens.CLIENT_SECRET_PREFIX)
+        self.secret_digest = tokens.digest(secret)
+        self.secret_hint = tokens.hint(secret)
+        return secret
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if not self.is_confidential or not self.secret_digest:
+            return False
+        return tokens.matches(client_secret, self.secret_digest)
+
+    # Authlib's ClientMixin interface (duck-typed: storage does not import Authlib) -------
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # RFC 6749 §3.1.2.3: without redirect_uri only a single registration is unambiguous.
+        uris = self.redirect_uri_list
+        return uris[0] if len(uris) == 1 else None
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return match_redirect_uri(
+            redirect_uri, self.redirect_uri_list, native_loopback=not self.is_confidential
+        )
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        """The scope to grant for a request, or None (invalid_scope).
+
+        Asking for a scope the client may not have is an error, not silently dropped,
+        so the client learns at once that its request is wrong.
+        """
+        requested = scope_to_list(scope)
+        if not requested:
+            requested = self.default_scope_list
+            if not requested:
+                return None
+        allowed = set(self.allowed_scope_list) & set(known_scopes())
+        if not set(requested) <= allowed:
+            return None
+        return list_to_scope(requested)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.is_confidential:
+            return method in ("client_secret_basic", "client_secret_post")
+        return method == "none"
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and GRANT_AUTHORIZATION_CODE in self.grant_type_list
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_type_list
+
+
+class CredentialQuerySet(models.QuerySet):
+    def active(self, now: datetime | None = None) -> CredentialQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+    def revoke(self, now: datetime | None = None) -> int:
+        """Revoke every row not already revoked; one UPDATE."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+
+
+class IssuedCredential(models.Model):
+    """What every code and token shares. Only the digest of the value is stored."""
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=20, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    scope = models.TextField(blank=True)
+    family = models.UUIDField(
+        default=uuid.uuid4,
+        db_index=True,
+        help_text=_("Shared by everything issued from one authorization."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = CredentialQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.hint
+
+    @property
+    def scope_list(self) -> list[str]:
+        return scope_to_list(self.scope)
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_active(self) -> bool:
+        return not self.is_revoked() and not self.is_expired()
+
+    # Authlib's TokenMixin / AuthorizationCodeMixin interface.
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def check_client(self, client: Client) -> bool:
+        return self.client_id == client.pk
+
+    def get_client(self) -> Client:
+        return self.client
+
+    def get_user(self):
+        return self.user
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.expires_at - timezone.now()).total_seconds()))
+
+
+class AuthorizationCode(IssuedCredential):
+    """A short-lived, single-use code (RFC 6749 §4.1.2) bound to its client, redirect URI
+    and PKCE challenge (RFC 7636)."""
+
+    redirect_uri = models.TextField(
+        blank=True, help_text=_("Empty when the authorization request sent none.")
+    )
+    code_challenge = models.CharField(max_length=128, blank=True)
+    code_challenge_method = models.CharField(max_length=10, blank=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authorization code")
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+
+class AccessToken(IssuedCredential):
+    """A bearer access token (RFC 6750). ``user`` is empty for client_credentials."""
+
+    class Meta:
+        verbose_name = _("access token")
+
+
+class RefreshToken(IssuedCredential):
+    """A refresh token (RFC 6749 §6). It rotates on use: the new token points back to the
+    one it replaced, and ``rotated_at`` marks the old one used, so presenting it again is
+    detected as reuse (RFC 9700 §4.14.2)."""
+
+    family_expires_at = models.DateTimeField(
+        help_text=_("Absolute end of the authorization, however often it is refreshed.")
+    )
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    rotated_from = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rotated_into",
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("refresh token")
+
+
+class Consent(models.Model):
+    """A user's remembered decision to let a client act with some scopes."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oauthflow_consents"
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    scope = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client"], name="oauthflow_consent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.client}"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return scope_to_list(self.scope)
+
+    def covers(self, scope: str) -> bool:
+        return set(scope_to_list(scope)) <= set(self.scope_list)

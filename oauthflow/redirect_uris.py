@@ -1,0 +1,103 @@
+"""Redirect URI rules: what a client may register, and how a request's URI is matched.
+
+Registration follows RFC 9700 §4.1 and RFC 8252: absolute URIs, https except for
+loopback hosts and private-use schemes of native apps, no fragment, no userinfo, no
+wildcard. Matching is exact string comparison (RFC 9700 §4.1.3); the only exception is
+the port of an ``http`` loopback URI, which native apps choose at run time (RFC 8252 §7.3).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+
+_LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_redirect_uri(uri: str) -> None:
+    """Raise ``ValidationError`` unless ``uri`` may be registered as a redirect URI."""
+    if not uri or uri != uri.strip() or any(c.isspace() for c in uri):
+        raise ValidationError("A redirect URI cannot be empty or contain spaces.")
+    if "*" in uri:
+        raise ValidationError(
+            "Wildcards are not allowed in redirect URIs: %(uri)s", params={"uri": uri}
+        )
+    try:
+        parts = urlsplit(uri)
+        port = parts.port  # raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ValidationError("%(uri)s is not a valid URI.", params={"uri": uri}) from exc
+    del port
+    if not parts.scheme:
+        raise ValidationError("%(uri)s is not an absolute URI.", params={"uri": uri})
+    if "#" in uri:
+        raise ValidationError("A redirect URI cannot have a fragment: %(uri)s", params={"uri": uri})
+    if "@" in parts.netloc:
+        raise ValidationError(
+            "A redirect URI cannot carry user information: %(uri)s", params={"uri": uri}
+        )
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        if not parts.hostname:
+            raise ValidationError("%(uri)s has no host.", params={"uri": uri})
+        return
+    if scheme == "http":
+        if is_loopback_host(parts.hostname):
+            return
+        raise ValidationError(
+            "%(uri)s must use https; plain http is only allowed for loopback hosts "
+            "(127.0.0.1, [::1], localhost).",
+            params={"uri": uri},
+        )
+    if scheme in {"javascript", "data", "file", "vbscript", "blob", "about"}:
+        raise ValidationError("The scheme of %(uri)s is not allowed.", params={"uri": uri})
+    # RFC 8252 §7.1: a private-use scheme is a reverse domain name, so it has a dot.
+    if "." not in scheme:
+        raise ValidationError(
+            "A private-use URI scheme must be a reverse domain name such as "
+            "com.example.app: %(uri)s",
+            params={"uri": uri},
+        )
+
+
+def match_redirect_uri(requested: str, registered: list[str], *, native_loopback: bool) -> bool:
+    """True if ``requested`` is one of ``registered``, by exact string comparison.
+
+    ``native_loopback`` (public clients) also accepts an ``http`` loopback URI that
+    differs from a registered one only by its port (RFC 8252 §7.3).
+    """
+    if requested in registered:
+        return True
+    if not native_loopback:
+        return False
+    try:
+        req = urlsplit(requested)
+        req_port = req.port
+    except ValueError:
+        return False
+    if req.scheme != "http" or not is_loopback_host(req.hostname) or req_port is None:
+        return False
+    for uri in registered:
+        reg = urlsplit(uri)
+        if (
+            reg.scheme == "http"
+            and is_loopback_host(reg.hostname)
+            and reg.hostname == req.hostname
+            and (reg.path, reg.query, reg.fragment, reg.username, reg.password)
+            == (req.path, req.query, req.fragment, req.username, req.password)
+        ):
+            return True
+    return False

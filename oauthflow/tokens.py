@@ -1,0 +1,58 @@
+"""Credentials at rest: how tokens, codes and client secrets are made, stored and found.
+
+This module is the one place that knows the at-rest format:
+
+* A credential is ``<prefix>_<43 url-safe characters>``: 256 random bits from the OS
+  (``secrets``), behind a short type prefix so secret scanners and people can tell an
+  access token from a refresh token or a client secret.
+* Only ``sha256(credential)`` is stored, in a unique indexed column. The values are random
+  and long, so a fast digest is as good as a slow password hash here: nobody can guess a
+  preimage, and lookups stay one indexed query. A stolen database yields no usable token.
+* A lookup digests the presented value and asks the database for that digest. Equality
+  on a digest leaks nothing useful about the secret through timing, because an attacker
+  who does not know the secret cannot choose the digest's bytes.
+* What people see (admin, logs, command output) is a hint: the prefix and the last four
+  characters. Four characters of 43 leave 232 unknown bits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+#: Type prefixes. Changing one invalidates nothing stored, since the digest covers it.
+ACCESS_TOKEN_PREFIX = "ofat"
+REFRESH_TOKEN_PREFIX = "ofrt"
+AUTHORIZATION_CODE_PREFIX = "ofac"
+CLIENT_SECRET_PREFIX = "ofcs"
+
+_RANDOM_BYTES = 32  # 256 bits
+_HINT_TAIL = 4
+
+
+def generate(prefix: str) -> str:
+    """A new credential: the prefix, an underscore and 256 random bits, url-safe."""
+    return f"{prefix}_{secrets.token_urlsafe(_RANDOM_BYTES)}"
+
+
+def generate_client_id() -> str:
+    """A public client identifier: random so it cannot be enumerated, but not a secret."""
+    return secrets.token_urlsafe(24)
+
+
+def digest(value: str) -> str:
+    """The stored form of a credential: hex SHA-256 of its UTF-8 bytes."""
+    # surrogatepass: hostile input with lone surrogates still digests, never raises.
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def hint(value: str) -> str:
+    """A short, non-secret label for a credential, e.g. ``ofat_…x9Qa``."""
+    prefix, _, _ = value.partition("_")
+    return f"{prefix}_…{value[-_HINT_TAIL:]}"
+
+
+def matches(value: str, stored_digest: str) -> bool:
+    """Constant-time check of a presented credential against a stored digest."""
+    return hmac.compare_digest(digest(value), stored_digest)

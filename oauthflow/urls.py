@@ -3,10 +3,17 @@
 Include them at the site root, ``path("", include("oauthflow.urls"))``: the endpoints live
 under ``oauth/`` and the RFC 8414 metadata must sit at ``/.well-known/``.
 
-URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``introspect``,
-``authorized-apps``, ``metadata``.
+URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``metadata``.
 """
+
+from django.urls import path
+
+from . import views
 
 app_name = "oauthflow"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("oauth/authorize/", views.authorize, name="authorize"),
+    path("oauth/token/", views.token, name="token"),
+    path(".well-known/oauth-authorization-server", views.metadata, name="metadata"),
+]

@@ -1,0 +1,175 @@
+"""Turning a Django request into the request Authlib's server core reads, defensively.
+
+Every parameter arrives from the network, so before Authlib sees it we reject what would
+otherwise surface as a 500 deep inside: bytes that are not UTF-8, control characters
+(PostgreSQL refuses NUL in text), values longer than any legitimate one, too many fields,
+and an ``Authorization: Basic`` header that does not decode. What survives is printable
+ASCII, parsed with the standard library's ``parse_qsl`` in strict mode.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections import defaultdict
+from urllib.parse import parse_qsl, unquote
+
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749.requests import OAuth2Payload
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest
+from django.http.request import split_domain_port
+
+from .redirect_uris import is_loopback_host
+from .settings import oauthflow_settings
+
+#: Longest accepted parameter value. Real values (tokens, URIs, state) are far shorter.
+MAX_VALUE_LENGTH = 4096
+#: Most fields in one OAuth request; the protocol uses about a dozen.
+MAX_FIELDS = 50
+
+# RFC 6749 Appendix A: every parameter we read is printable ASCII (VSCHAR, NQCHAR or a
+# URI). Anything else is refused up front, before it can reach the database, a log line
+# or an error_description.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+
+
+class Payload(OAuth2Payload):
+    """Parameters from one source (query string or form body), each seen once or more."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
+        for key, value in pairs:
+            self._datalist[key].append(value)
+        self._data = {key: values[0] for key, values in self._datalist.items()}
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self._data
+
+    @property
+    def datalist(self) -> defaultdict[str, list[str]]:
+        return self._datalist
+
+    def repeated(self) -> list[str]:
+        return [key for key, values in self._datalist.items() if len(values) > 1]
+
+
+def parse_params(raw: str | bytes) -> list[tuple[str, str]]:
+    """Strictly parse ``application/x-www-form-urlencoded`` data; InvalidRequestError if bad."""
+    try:
+        text = raw.decode("ascii") if isinstance(raw, bytes) else raw
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=False,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except (UnicodeError, ValueError) as exc:
+        raise InvalidRequestError("The parameters are not valid UTF-8 form data.") from exc
+    for key, value in pairs:
+        _check_value(key)
+        _check_value(value)
+    return pairs
+
+
+def _check_value(value: str) -> None:
+    if len(value) > MAX_VALUE_LENGTH:
+        raise InvalidRequestError("A parameter is too long.")
+    if _NOT_PRINTABLE_ASCII.search(value):
+        raise InvalidRequestError("Parameters must be printable ASCII (RFC 6749 Appendix A).")
+
+
+def check_transport(request: HttpRequest) -> bool:
+    """True if the request may carry OAuth credentials: https, a loopback host, or the
+    ``ALLOW_INSECURE_TRANSPORT`` test setting. Behind a TLS-terminating proxy, set
+    Django's ``SECURE_PROXY_SSL_HEADER`` so ``request.is_secure()`` is right."""
+    if request.is_secure() or oauthflow_settings.ALLOW_INSECURE_TRANSPORT:
+        return True
+    host, _port = split_domain_port(request.get_host())
+    return is_loopback_host(host)
+
+
+def check_basic_authorization(header: str | None) -> None:
+    """Reject an ``Authorization: Basic`` header that Authlib would choke on.
+
+    Authlib decodes it without catching non-UTF-8 bytes; a bad header must be
+    ``invalid_client`` (401), never a 500.
+    """
+    if not header or " " not in header:
+        return  # Authlib ignores a header with no space in it
+    malformed = InvalidClientError(status_code=401, description="Malformed Authorization header.")
+    parts = header.split(None, 1)
+    if len(parts) != 2:
+        raise malformed  # Authlib would fail to unpack it
+    scheme, credentials = parts
+    if scheme.lower() != "basic":
+        return
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise malformed from exc
+    client_id, _, secret = decoded.partition(":")
+    for value in (unquote(client_id), unquote(secret)):
+        if len(value) > MAX_VALUE_LENGTH or _NOT_PRINTABLE_ASCII.search(value):
+            raise malformed
+
+
+class DjangoOAuth2Request(OAuth2Request):
+    """Authlib's request, built from one parameter source chosen by the endpoint.
+
+    The authorization endpoint reads the query string only (the consent form posts back
+    to the same URL, so its POST body carries just the decision and the CSRF token); the
+    token, revocation and introspection endpoints read the form body only, so a secret
+    in a URL is never accepted.
+    """
+
+    def __init__(self, request: HttpRequest, payload: Payload):
+        # Authlib's __init__ checks transport with an environment variable; we check it
+        # per request with check_transport() instead, so set its attributes here.
+        self.method = request.method
+        self.uri = request.build_absolute_uri()
+        self.headers = request.headers
+        self._body = None
+        self.payload = payload
+        self.client = None
+        self.auth_method = None
+        self.user = None
+        self.authorization_code = None
+        self.refresh_token = None
+        self.credential = None
+        self._scope = None
+        self.django_request = request
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self.payload.data if self.method == "GET" else {}
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self.payload.data
+
+
+def authorization_payload(request: HttpRequest) -> Payload:
+    return Payload(parse_params(request.META.get("QUERY_STRING", "")))
+
+
+def form_payload(request: HttpRequest) -> Payload:
+    """The form body of a POST to the token, revocation or introspection endpoint."""
+    content_type = request.content_type or ""
+    if content_type.lower() != "application/x-www-form-urlencoded":
+        raise InvalidRequestError("The body must be application/x-www-form-urlencoded.")
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise InvalidRequestError("The request body is too large.") from exc
+    payload = Payload(parse_params(body))
+    repeated = payload.repeated()
+    if repeated:
+        # The name is not echoed: error_description must be plain ASCII (RFC 6749 §5.2).
+        raise InvalidRequestError("A parameter is repeated.")
+    check_basic_authorization(request.headers.get("Authorization"))
+    return payload

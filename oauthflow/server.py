@@ -1,0 +1,241 @@
+"""Authlib's authorization server core, wired to Django, our models and our settings."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import AuthorizationServer as _AuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Request
+from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError as _UnsupportedGrantTypeError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from . import tokens
+from .grants import (
+    PKCE,
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    RefreshTokenGrant,
+    ReuseDetected,
+)
+from .models import AccessToken, Client, RefreshToken
+from .request import DjangoOAuth2Request, Payload, form_payload
+from .revocation import revoke_family
+from .scope import known_scopes
+from .settings import oauthflow_settings
+from .signals import token_issued, token_reuse_detected
+
+
+class AuthorizationServer(_AuthorizationServer):
+    """The authorization and token endpoints' protocol engine.
+
+    Settings are read on every call, not captured here, so a changed ``OAUTHFLOW``
+    (``override_settings`` in tests) takes effect at once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_token_generator("default", self._generate_token)
+        self.register_grant(AuthorizationCodeGrant, [PKCE()])
+        self.register_grant(RefreshTokenGrant)
+        self.register_grant(ClientCredentialsGrant)
+
+    # Authlib reads this attribute; ours follows the settings.
+    @property
+    def scopes_supported(self) -> list[str]:
+        return list(known_scopes())
+
+    @scopes_supported.setter
+    def scopes_supported(self, value: Any) -> None:
+        """Ignored: scopes come from ``OAUTHFLOW['SCOPES']``."""
+
+    # Storage hooks ------------------------------------------------------------------------
+
+    def query_client(self, client_id: str) -> Client | None:
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
+            return None
+        return Client.objects.active().filter(client_id=client_id).first()
+
+    def _generate_token(
+        self,
+        grant_type: str,
+        client: Client,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        scope = client.get_allowed_scope(scope)
+        if scope is None:
+            raise InvalidScopeError()
+        token: dict[str, Any] = {
+            "access_token": tokens.generate(tokens.ACCESS_TOKEN_PREFIX),
+            "token_type": "Bearer",
+            "expires_in": expires_in or oauthflow_settings.ACCESS_TOKEN_LIFETIME,
+            "scope": scope,
+        }
+        if include_refresh_token:
+            token["refresh_token"] = tokens.generate(tokens.REFRESH_TOKEN_PREFIX)
+        return token
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> AccessToken:
+        """Store the digests of a token response; the clear values only go to the client."""
+        now = timezone.now()
+        parent = request.refresh_token  # set by the refresh_token grant
+        code = request.authorization_code
+        family = (parent or code).family if (parent or code) else uuid.uuid4()
+        access = AccessToken.objects.create(
+            digest=tokens.digest(token["access_token"]),
+            hint=tokens.hint(token["access_token"]),
+            client=request.client,
+            user=request.user,
+            scope=token["scope"],
+            family=family,
+            created_at=now,
+            expires_at=now + timedelta(seconds=token["expires_in"]),
+        )
+        refresh = None
+        if "refresh_token" in token:
+            if parent is not None:
+                family_expires_at = parent.family_expires_at
+            else:
+                lifetime = oauthflow_settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
+                family_expires_at = now + timedelta(seconds=lifetime)
+            idle = timedelta(seconds=oauthflow_settings.REFRESH_TOKEN_IDLE_LIFETIME)
+            refresh = RefreshToken.objects.create(
+                digest=tokens.digest(token["refresh_token"]),
+                hint=tokens.hint(token["refresh_token"]),
+                client=request.client,
+                user=request.user,
+                scope=token["scope"],
+                family=family,
+                created_at=now,
+                expires_at=min(now + idle, family_expires_at),
+                family_expires_at=family_expires_at,
+                rotated_from=parent,
+            )
+        request.issued = (access, refresh)
+        return access
+
+    # Authlib echoes the request's response_type or grant_type into error_description;
+    # ours answer with fixed text, so hostile input never reaches a response.
+
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        if request.payload.response_type == "code":
+            return super().get_authorization_grant(request)
+        raise UnsupportedResponseTypeError(redirect_uri=self._verified_redirect_uri(request))
+
+    def _verified_redirect_uri(self, request: OAuth2Request) -> str | None:
+        """The redirect URI an error may go to: only one registered for a known client."""
+        client = self.query_client(request.payload.client_id)
+        if client is None:
+            return None
+        requested = request.payload.redirect_uri
+        if requested:
+            return requested if client.check_redirect_uri(requested) else None
+        return client.get_default_redirect_uri()
+
+    def get_token_grant(self, request: OAuth2Request) -> Any:
+        if not request.payload.grant_type:
+            raise InvalidRequestError("Missing 'grant_type'.")
+        try:
+            return super().get_token_grant(request)
+        except _UnsupportedGrantTypeError:
+            raise UnsupportedGrantTypeError() from None
+
+    # Django glue --------------------------------------------------------------------------
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return DjangoOAuth2Request(request, form_payload(request))
+
+    def handle_response(self, status: int, body: Any, headers: list) -> HttpResponse:
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        response = HttpResponse(body, status=status)
+        for name, value in headers:
+            response[name] = value
+        return response
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Authlib's own signals are not used; ours are sent by the views and here."""
+
+    # Token endpoint -----------------------------------------------------------------------
+
+    def create_token_response(self, request: HttpRequest | None = None) -> HttpResponse:
+        """Run one token request in one transaction: it issues everything or nothing.
+
+        A detected reuse rolls back, then revokes the whole family in a transaction of
+        its own, so the revocation survives the rollback of the request that found it.
+        """
+        try:
+            oauth_request = self.create_oauth2_request(request)
+        except OAuth2Error as error:
+            return self.handle_error_response(None, error)
+        try:
+            grant = self.get_token_grant(oauth_request)
+            with transaction.atomic():
+                grant.validate_token_request()
+                status, body, headers = grant.create_token_response()
+        except ReuseDetected as error:
+            revoke_family(error.family, by="reuse-detection", client=error.client, user=error.user)
+            token_reuse_detected.send(
+                sender=type(self),
+                request=request,
+                client=error.client,
+                user=error.user,
+                family=error.family,
+                credential=error.credential,
+            )
+            return self.handle_error_response(oauth_request, error)
+        except OAuth2Error as error:
+            return self.handle_error_response(oauth_request, error)
+        access, refresh = oauth_request.issued
+        token_issued.send(
+            sender=type(self),
+            request=request,
+            client=oauth_request.client,
+            user=oauth_request.user,
+            grant_type=grant.GRANT_TYPE,
+            scope=access.scope,
+            access_token=access,
+            refresh_token=refresh,
+        )
+        return self.handle_response(status, body, headers)
+
+    # Authorization endpoint ---------------------------------------------------------------
+
+    def authorization_request(self, request: HttpRequest, payload: Payload) -> OAuth2Request:
+        return DjangoOAuth2Request(request, payload)
+
+    def issuer(self, request: HttpRequest) -> str:
+        """The issuer identifier: the setting, or this request's scheme and host."""
+        return oauthflow_settings.ISSUER or f"{request.scheme}://{request.get_host()}"
+
+    def with_issuer(self, response: HttpResponse, request: HttpRequest) -> HttpResponse:
+        """Add ``iss`` to an authorization response redirect (RFC 9207 §2)."""
+        if response.status_code == 302 and response.get("Location"):
+            response["Location"] = add_params_to_uri(
+                response["Location"], [("iss", self.issuer(request))]
+            )
+        return response
+
+
+class UnsupportedResponseTypeError(OAuth2Error):
+    error = "unsupported_response_type"
+    description = "Only response_type=code is supported."
+
+
+class UnsupportedGrantTypeError(OAuth2Error):
+    error = "unsupported_grant_type"
+    description = "Supported grant types: authorization_code, refresh_token, client_credentials."
+
+
+server = AuthorizationServer()

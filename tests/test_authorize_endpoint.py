@@ -1,0 +1,443 @@
+"""The authorization endpoint: validation order, login, prompt, consent, response."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client as HttpClient
+from django.test import override_settings
+from django.utils import timezone
+
+from oauthflow import tokens
+from oauthflow.models import AuthorizationCode, Consent
+from oauthflow.signals import authorization_denied, authorization_granted
+from tests import factories
+from tests.oauth_helpers import AUTHORIZE, authorize_url, new_verifier, query_of
+
+ISS = "http://testserver"
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def assert_error_page(response, error: str) -> None:
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+    assert error in response.content.decode()
+
+
+def assert_redirect_error(response, client_app, error: str, state: str = "xyz-state") -> dict:
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(client_app.redirect_uri_list[0] + "?")
+    params = query_of(location)
+    assert params["error"] == error
+    assert params["state"] == state
+    assert params["iss"] == ISS
+    assert "code" not in params
+    return params
+
+
+# 1. Client and redirect URI first: an error page, never a redirect -----------------------
+
+
+def test_unknown_client_gets_error_page(signed_in, client_app):
+    response = signed_in.get(authorize_url(client_app, verifier=new_verifier(), client_id="nope"))
+    assert_error_page(response, "invalid_client")
+
+
+def test_missing_client_id_gets_error_page(signed_in, client_app):
+    response = signed_in.get(authorize_url(client_app, verifier=new_verifier(), client_id=None))
+    assert_error_page(response, "invalid_client")
+
+
+def test_inactive_client_gets_error_page(signed_in, client_app):
+    client_app.is_active = False
+    client_app.save()
+    assert_error_page(
+        signed_in.get(authorize_url(client_app, verifier=new_verifier())), "invalid_client"
+    )
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://evil.example.com/callback",
+        "https://client.example.com/Callback",  # case matters
+        "https://client.example.com/callback/",
+        "https://client.example.com/callback?x=1",
+        "https://CLIENT.example.com/callback",
+        "https://client.example.com:443/callback",
+    ],
+)
+def test_unregistered_redirect_uri_gets_error_page(signed_in, client_app, redirect_uri):
+    url = authorize_url(client_app, verifier=new_verifier(), redirect_uri=redirect_uri)
+    assert_error_page(signed_in.get(url), "invalid_request")
+
+
+def test_bad_redirect_uri_is_checked_before_response_type(signed_in, client_app):
+    url = authorize_url(
+        client_app,
+        verifier=new_verifier(),
+        redirect_uri="https://evil.example.com/",
+        response_type="token",
+    )
+    assert_error_page(signed_in.get(url), "unsupported_response_type")
+
+
+def test_omitted_redirect_uri_uses_the_single_registered_one(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), redirect_uri=None)
+    response = signed_in.post(url, {"decision": "allow"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://client.example.com/callback?code=")
+
+
+def test_omitted_redirect_uri_with_several_registered_gets_error_page(signed_in):
+    client_app = factories.ClientFactory(
+        redirect_uris="https://a.example.com/cb https://b.example.com/cb"
+    )
+    url = authorize_url(client_app, verifier=new_verifier(), redirect_uri=None)
+    assert_error_page(signed_in.get(url), "invalid_request")
+
+
+def test_native_client_loopback_redirect_may_vary_the_port(signed_in, public_client):
+    url = authorize_url(
+        public_client, verifier=new_verifier(), redirect_uri="http://127.0.0.1:53124/callback"
+    )
+    response = signed_in.post(url, {"decision": "allow"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("http://127.0.0.1:53124/callback?code=")
+
+
+def test_confidential_client_loopback_redirect_may_not_vary_the_port(signed_in):
+    client_app = factories.ClientFactory(redirect_uris="http://127.0.0.1:8000/cb")
+    url = authorize_url(
+        client_app, verifier=new_verifier(), redirect_uri="http://127.0.0.1:9000/cb"
+    )
+    assert_error_page(signed_in.get(url), "invalid_request")
+
+
+# 2. Then errors by redirect, with state and iss -----------------------------------------
+
+
+@pytest.mark.parametrize("response_type", ["token", "code token", "id_token", ""])
+def test_unsupported_response_type_redirects(signed_in, client_app, response_type):
+    url = authorize_url(client_app, verifier=new_verifier(), response_type=response_type)
+    assert_redirect_error(signed_in.get(url), client_app, "unsupported_response_type")
+
+
+def test_missing_response_type_redirects(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), response_type=None)
+    assert_redirect_error(signed_in.get(url), client_app, "unsupported_response_type")
+
+
+def test_unknown_scope_redirects_invalid_scope(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), scope="read admin")
+    assert_redirect_error(signed_in.get(url), client_app, "invalid_scope")
+
+
+def test_scope_the_client_may_not_ask_for_redirects_invalid_scope(signed_in):
+    client_app = factories.ClientFactory(allowed_scopes="read")
+    url = authorize_url(client_app, verifier=new_verifier(), scope="write")
+    assert_redirect_error(signed_in.get(url), client_app, "invalid_scope")
+
+
+def test_no_scope_and_no_default_redirects_invalid_scope(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), scope=None)
+    assert_redirect_error(signed_in.get(url), client_app, "invalid_scope")
+
+
+def test_no_scope_uses_client_default_scopes(signed_in):
+    client_app = factories.ClientFactory(default_scopes="read profile")
+    url = authorize_url(client_app, verifier=new_verifier(), scope=None)
+    response = signed_in.get(url)
+    assert response.status_code == 200
+    assert "See your name and email address" in response.content.decode()
+
+
+def test_missing_code_challenge_redirects_invalid_request(signed_in, client_app):
+    url = authorize_url(client_app)  # no verifier, so no challenge
+    assert_redirect_error(signed_in.get(url), client_app, "invalid_request")
+
+
+def test_missing_code_challenge_for_public_client_redirects(signed_in, public_client):
+    response = signed_in.get(authorize_url(public_client))
+    assert response.status_code == 302
+    assert query_of(response["Location"])["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("method", ["plain", "s256", "S512", None])
+def test_code_challenge_method_other_than_s256_redirects(signed_in, client_app, method):
+    url = authorize_url(client_app, verifier=new_verifier(), code_challenge_method=method)
+    assert_redirect_error(signed_in.get(url), client_app, "invalid_request")
+
+
+def test_malformed_code_challenge_redirects(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), code_challenge="short")
+    assert_redirect_error(signed_in.get(url), client_app, "invalid_request")
+
+
+def test_pkce_may_be_relaxed_for_confidential_clients_only(signed_in, client_app, public_client):
+    with override_settings(
+        OAUTHFLOW={
+            "ALLOW_INSECURE_TRANSPORT": True,
+            "PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS": False,
+        }
+    ):
+        assert signed_in.get(authorize_url(client_app)).status_code == 200
+        response = signed_in.get(authorize_url(public_client))
+        assert query_of(response["Location"])["error"] == "invalid_request"
+
+
+def test_error_redirect_without_state_has_no_state(signed_in, client_app):
+    response = signed_in.get(authorize_url(client_app, state=None, response_type="token"))
+    params = query_of(response["Location"])
+    assert params["error"] == "unsupported_response_type"
+    assert "state" not in params
+    assert params["iss"] == ISS
+
+
+def test_repeated_parameter_gets_error_page(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier()) + "&scope=write"
+    assert_error_page(signed_in.get(url), "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "client_id=%00abc&response_type=code",
+        "client_id=%FF%FE&response_type=code",
+        "state=" + "a" * 5000,
+    ],
+)
+def test_malformed_parameters_get_error_page(signed_in, query):
+    assert_error_page(signed_in.get(AUTHORIZE + "?" + query), "invalid_request")
+
+
+@override_settings(OAUTHFLOW={"ALLOW_INSECURE_TRANSPORT": False})
+def test_plain_http_from_a_public_host_is_refused(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier())
+    assert_error_page(signed_in.get(url), "https")
+    assert signed_in.get(url, secure=True).status_code == 200
+
+
+@override_settings(OAUTHFLOW={"ALLOW_INSECURE_TRANSPORT": False})
+def test_plain_http_on_loopback_is_allowed(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier())
+    assert signed_in.get(url, HTTP_HOST="127.0.0.1:8000").status_code == 200
+
+
+def test_put_is_refused(signed_in, client_app):
+    response = signed_in.put(authorize_url(client_app, verifier=new_verifier()))
+    assert response.status_code == 405
+
+
+# 3. Login and prompt --------------------------------------------------------------------
+
+
+def test_anonymous_user_goes_to_login_and_comes_back_with_every_parameter(client, user, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), scope="read profile")
+    response = client.get(url)
+    assert response.status_code == 302
+    login = urlsplit(response["Location"])
+    assert login.path == "/accounts/login/"
+    next_url = parse_qs(login.query)["next"][0]
+    assert next_url == url
+    response = client.post(
+        login.path,
+        {"username": "alice", "password": "correct horse battery staple", "next": next_url},
+    )
+    assert response["Location"] == url
+    assert client.get(url).status_code == 200
+
+
+def test_prompt_none_without_session_redirects_login_required(client, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), prompt="none")
+    assert_redirect_error(client.get(url), client_app, "login_required")
+
+
+def test_prompt_none_without_consent_redirects_consent_required(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), prompt="none")
+    assert_redirect_error(signed_in.get(url), client_app, "consent_required")
+
+
+def test_prompt_none_with_consent_issues_code_without_a_page(signed_in, user, client_app):
+    factories.ConsentFactory(user=user, client=client_app, scope="read")
+    response = signed_in.get(authorize_url(client_app, verifier=new_verifier(), prompt="none"))
+    assert response.status_code == 302
+    assert "code" in query_of(response["Location"])
+
+
+def test_prompt_none_with_other_values_is_invalid(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), prompt="none login")
+    assert_redirect_error(signed_in.get(url), client_app, "invalid_request")
+
+
+def test_prompt_login_forces_a_fresh_sign_in(client, user, client_app):
+    client.login(username="alice", password="correct horse battery staple")
+    url = authorize_url(client_app, verifier=new_verifier(), prompt="login")
+    response = client.get(url)
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == "/accounts/login/"
+    # Still asked while the user has not signed in again.
+    assert urlsplit(client.get(url)["Location"]).path == "/accounts/login/"
+    client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "correct horse battery staple", "next": url},
+    )
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"decision": "allow"})
+    assert "code" in query_of(response["Location"])
+
+
+def test_prompt_consent_shows_the_page_despite_remembered_consent(signed_in, user, client_app):
+    factories.ConsentFactory(user=user, client=client_app, scope="read")
+    url = authorize_url(client_app, verifier=new_verifier(), prompt="consent")
+    assert signed_in.get(url).status_code == 200
+
+
+# 4. The consent page --------------------------------------------------------------------
+
+
+def test_consent_page_names_client_and_scopes(signed_in):
+    client_app = factories.ClientFactory(
+        name="Photo Printer", homepage_url="https://printer.example.com/"
+    )
+    response = signed_in.get(
+        authorize_url(client_app, verifier=new_verifier(), scope="read profile")
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Photo Printer" in html
+    assert "https://printer.example.com/" in html
+    assert "Read your data" in html
+    assert "See your name and email address" in html
+    assert "Change your data" not in html
+    assert 'value="allow"' in html and 'value="deny"' in html
+    assert "<script" not in html
+
+
+def test_consent_page_escapes_client_name(signed_in):
+    client_app = factories.ClientFactory(name="<script>alert(1)</script>")
+    html = signed_in.get(authorize_url(client_app, verifier=new_verifier())).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_consent_page_cannot_be_framed_or_cached(signed_in, client_app):
+    response = signed_in.get(authorize_url(client_app, verifier=new_verifier()))
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_consent_decision_needs_csrf_token(user, client_app):
+    http = HttpClient(enforce_csrf_checks=True)
+    http.force_login(user)
+    url = authorize_url(client_app, verifier=new_verifier())
+    assert http.post(url, {"decision": "allow"}).status_code == 403
+    assert not AuthorizationCode.objects.exists()
+    page = http.get(url)
+    token = page.context["csrf_token"]
+    response = http.post(url, {"decision": "allow", "csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 302
+
+
+def test_consent_without_decision_is_an_error_page(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier())
+    assert_error_page(signed_in.post(url, {"decision": "maybe"}), "invalid_request")
+
+
+def test_consent_template_can_be_overridden(signed_in, client_app, tmp_path, settings):
+    override = tmp_path / "oauthflow" / "authorize.html"
+    override.parent.mkdir()
+    override.write_text("CUSTOM CONSENT for {{ client.name }}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    response = signed_in.get(authorize_url(client_app, verifier=new_verifier()))
+    assert response.content.decode() == f"CUSTOM CONSENT for {client_app.name}"
+
+
+# 5. The response ------------------------------------------------------------------------
+
+
+def test_allow_redirects_with_code_state_and_iss(signed_in, user, client_app):
+    received = []
+    authorization_granted.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t1")
+    try:
+        response = signed_in.post(
+            authorize_url(client_app, verifier=new_verifier(), state="s/t&a=te?"),
+            {"decision": "allow"},
+        )
+    finally:
+        authorization_granted.disconnect(dispatch_uid="t1")
+    assert response.status_code == 302
+    params = query_of(response["Location"])
+    assert params["state"] == "s/t&a=te?"
+    assert params["iss"] == ISS
+    code = params["code"]
+    assert code.startswith("ofac_")
+    stored = AuthorizationCode.objects.get()
+    assert stored.digest == tokens.digest(code)
+    assert stored.user == user and stored.client == client_app and stored.scope == "read"
+    expected_expiry = timezone.now() + timedelta(seconds=60)
+    assert abs((stored.expires_at - expected_expiry).total_seconds()) < 5
+    assert Consent.objects.get(user=user, client=client_app).scope == "read"
+    assert received[0]["client"] == client_app and received[0]["scope"] == "read"
+
+
+def test_deny_redirects_access_denied(signed_in, client_app):
+    received = []
+    authorization_denied.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t2")
+    try:
+        response = signed_in.post(
+            authorize_url(client_app, verifier=new_verifier()), {"decision": "deny"}
+        )
+    finally:
+        authorization_denied.disconnect(dispatch_uid="t2")
+    assert_redirect_error(response, client_app, "access_denied")
+    assert not AuthorizationCode.objects.exists()
+    assert not Consent.objects.exists()
+    assert len(received) == 1
+
+
+def test_code_lifetime_follows_the_setting(signed_in, client_app):
+    with override_settings(
+        OAUTHFLOW={"ALLOW_INSECURE_TRANSPORT": True, "AUTHORIZATION_CODE_LIFETIME": 300}
+    ):
+        signed_in.post(authorize_url(client_app, verifier=new_verifier()), {"decision": "allow"})
+    stored = AuthorizationCode.objects.get()
+    assert 295 < (stored.expires_at - stored.created_at).total_seconds() <= 300
+
+
+def test_remembered_consent_skips_the_page_for_same_or_narrower_scope(signed_in, user, client_app):
+    factories.ConsentFactory(user=user, client=client_app, scope="read profile")
+    for scope in ("read", "read profile", "profile"):
+        response = signed_in.get(authorize_url(client_app, verifier=new_verifier(), scope=scope))
+        assert response.status_code == 302, scope
+        assert "code" in query_of(response["Location"])
+
+
+def test_wider_scope_than_remembered_shows_the_page_and_widens_consent(signed_in, user, client_app):
+    factories.ConsentFactory(user=user, client=client_app, scope="read")
+    url = authorize_url(client_app, verifier=new_verifier(), scope="read write")
+    assert signed_in.get(url).status_code == 200
+    signed_in.post(url, {"decision": "allow"})
+    assert set(Consent.objects.get(user=user, client=client_app).scope_list) == {"read", "write"}
+
+
+def test_skip_consent_client_never_shows_the_page(signed_in):
+    client_app = factories.ClientFactory(skip_consent=True)
+    response = signed_in.get(authorize_url(client_app, verifier=new_verifier()))
+    assert response.status_code == 302
+    assert "code" in query_of(response["Location"])
+
+
+def test_skip_consent_client_still_needs_sign_in(client, db):
+    client_app = factories.ClientFactory(skip_consent=True)
+    response = client.get(authorize_url(client_app, verifier=new_verifier()))
+    assert urlsplit(response["Location"]).path == "/accounts/login/"

@@ -1,0 +1,85 @@
+"""Concurrent use of one code or one refresh token: exactly one success, never a 5xx.
+
+Needs PostgreSQL (real concurrent transactions); skipped on SQLite, which serialises writers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+
+from oauthflow.models import AccessToken, RefreshToken
+from tests import factories
+from tests.oauth_helpers import exchange, get_code, new_verifier, token_request
+
+pytestmark = pytest.mark.postgres
+THREADS = 8
+
+
+def run_concurrently(request_once) -> list:
+    barrier = threading.Barrier(THREADS)
+    results: list = [None] * THREADS
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            response = request_once(HttpClient())
+            results[i] = (response.status_code, response.json())
+        except Exception as exc:  # recorded, so the assertion shows it
+            results[i] = ("exception", repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.fixture
+def setup(transactional_db, postgres_only, client):
+    user = factories.UserFactory(username="alice")
+    client_app = factories.ClientFactory()
+    client.force_login(user)
+    return client, client_app
+
+
+def test_concurrent_code_redemptions_give_one_success(setup):
+    client, client_app = setup
+    verifier = new_verifier()
+    code = get_code(client, client_app, verifier=verifier)
+
+    results = run_concurrently(lambda http: exchange(http, client_app, code, verifier))
+
+    statuses = Counter(r[0] for r in results)
+    assert statuses == {200: 1, 400: THREADS - 1}, results
+    assert all(r[1]["error"] == "invalid_grant" for r in results if r[0] == 400)
+    assert AccessToken.objects.count() == 1
+    assert RefreshToken.objects.count() == 1
+
+
+def test_concurrent_refreshes_give_one_new_pair(setup):
+    client, client_app = setup
+    verifier = new_verifier()
+    code = get_code(client, client_app, verifier=verifier)
+    first = exchange(client, client_app, code, verifier).json()
+
+    results = run_concurrently(
+        lambda http: token_request(
+            http,
+            client_app,
+            {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        )
+    )
+
+    statuses = Counter(r[0] for r in results)
+    assert statuses == {200: 1, 400: THREADS - 1}, results
+    assert all(r[1]["error"] == "invalid_grant" for r in results if r[0] == 400)
+    assert AccessToken.objects.count() == 2
+    assert RefreshToken.objects.count() == 2

@@ -1,0 +1,87 @@
+"""After whole flows, no table and no log line holds a token, code or secret in clear."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.db import connection
+
+from tests import factories
+from tests.oauth_helpers import exchange, get_code, new_verifier, query_of, token_request
+
+
+def run_every_flow(http, user) -> list[str]:
+    """Issue one of everything; return every clear credential that crossed the wire."""
+    http.force_login(user)
+    client_app = factories.ClientFactory(
+        grant_types="authorization_code refresh_token client_credentials"
+    )
+    secrets_seen = [client_app.secret]
+    verifier = new_verifier()
+    url_code = get_code(http, client_app, verifier=verifier)
+    secrets_seen.append(url_code)
+    body = exchange(http, client_app, url_code, verifier).json()
+    secrets_seen += [body["access_token"], body["refresh_token"]]
+    refreshed = token_request(
+        http, client_app, {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    ).json()
+    secrets_seen += [refreshed["access_token"], refreshed["refresh_token"]]
+    # Failures too: reuse of a code and of a refresh token, and a wrong secret.
+    exchange(http, client_app, url_code, verifier)
+    token_request(
+        http, client_app, {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    )
+    cc = token_request(http, client_app, {"grant_type": "client_credentials", "scope": "read"})
+    secrets_seen.append(cc.json()["access_token"])
+    public = factories.PublicClientFactory()
+    verifier = new_verifier()
+    public_code = get_code(http, public, verifier=verifier)
+    secrets_seen += [
+        public_code,
+        exchange(http, public, public_code, verifier).json()["access_token"],
+    ]
+    return secrets_seen
+
+
+def dump_database() -> str:
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            chunks.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(chunks)
+
+
+def test_no_table_holds_a_credential_in_clear(client, user):
+    seen = run_every_flow(client, user)
+    assert len(seen) == 9
+    dump = dump_database()
+    for value in seen:
+        random_part = value.split("_", 1)[1]
+        assert random_part not in dump
+        # Not even a long fragment of it.
+        assert random_part[:16] not in dump
+
+
+def test_no_log_line_holds_a_credential(client, user, caplog):
+    caplog.set_level(logging.DEBUG)
+    for name in ("authlib", "oauthflow", "django"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    seen = run_every_flow(client, user)
+    assert caplog.records, "the flows should have logged something at DEBUG"
+    text = caplog.text + "".join(repr(r.args) for r in caplog.records)
+    for value in seen:
+        assert value.split("_", 1)[1][:16] not in text
+
+
+@pytest.mark.parametrize("field", ["code", "state"])
+def test_redirect_carries_values_only_in_the_query(client, user, client_app, field):
+    client.force_login(user)
+    response = client.post(
+        f"/oauth/authorize/?response_type=code&client_id={client_app.client_id}"
+        f"&scope=read&state=abc&code_challenge={'a' * 43}&code_challenge_method=S256",
+        {"decision": "allow"},
+    )
+    assert field in query_of(response["Location"])
+    assert "#" not in response["Location"]

@@ -7,10 +7,12 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,8 +21,10 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from . import scope as scopes
+from .consent import authorized_apps_of
 from .models import GRANT_TYPES, Client, Consent
 from .request import authorization_payload, check_transport
+from .revocation import revoke_grant
 from .server import server
 from .signals import authorization_denied, authorization_granted
 
@@ -217,3 +221,26 @@ def metadata(request: HttpRequest) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+@never_cache
+@xframe_options_deny
+@csrf_protect
+@login_required
+def authorized_apps(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's authorized apps, each with a button that withdraws access.
+
+    Withdrawing revokes every code and token the app holds for this user and forgets the
+    consent, so the next authorization request asks again.
+    """
+    if request.method == "POST":
+        client = Client.objects.filter(client_id=request.POST.get("client_id", "")).first()
+        if client is None:
+            return error_page(request, "invalid_request", "Unknown app.")
+        revoke_grant(client, request.user, by="user")
+        messages.success(request, f"{client.name} can no longer use your account.")
+        return redirect("oauthflow:authorized-apps")
+    response = render(
+        request, "oauthflow/authorized_apps.html", {"apps": authorized_apps_of(request.user)}
+    )
+    return _protect(response)

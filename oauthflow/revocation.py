@@ -28,6 +28,18 @@ def revoke_family(
     return _revoke({"family": family}, by=by, client=client, user=user, family=family)
 
 
+def revoke_access_token(token: AccessToken, *, by: str) -> int:
+    """Revoke one access token; its refresh token and family live on (RFC 7009 §2.1)."""
+    return _revoke(
+        {"pk": token.pk},
+        by=by,
+        client=token.client,
+        user=token.user,
+        family=None,
+        models=(AccessToken,),
+    )
+
+
 def revoke_client(client: Client, *, by: str) -> int:
     """Revoke everything ever issued to ``client`` (its consents stay: see ``revoke_grant``)."""
     return _revoke({"client": client}, by=by, client=client, user=None, family=None)
@@ -43,11 +55,19 @@ def revoke_grant(client: Client, user: Any, *, by: str) -> int:
     return count
 
 
-def _revoke(filters: dict[str, Any], *, by: str, client, user, family) -> int:
+def _revoke(
+    filters: dict[str, Any],
+    *,
+    by: str,
+    client,
+    user,
+    family,
+    models: tuple[type, ...] = (AccessToken, RefreshToken, AuthorizationCode),
+) -> int:
     now = timezone.now()
     with transaction.atomic():
         count = 0
-        for model in (AccessToken, RefreshToken, AuthorizationCode):
+        for model in models:
             count += model.objects.filter(**filters).revoke(now)
     token_revoked.send(sender=_revoke, client=client, user=user, family=family, by=by)
     return count

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from . import tokens
+from .endpoints import RevocationEndpoint
 from .grants import (
     PKCE,
     AuthorizationCodeGrant,
@@ -45,6 +46,7 @@ class AuthorizationServer(_AuthorizationServer):
         self.register_grant(AuthorizationCodeGrant, [PKCE()])
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
+        self.register_endpoint(RevocationEndpoint)
 
     # Authlib reads this attribute; ours follows the settings.
     @property
@@ -209,6 +211,15 @@ class AuthorizationServer(_AuthorizationServer):
             refresh_token=refresh,
         )
         return self.handle_response(status, body, headers)
+
+    def create_endpoint_response(self, name: str, request: Any = None) -> HttpResponse:
+        """Revocation and introspection: parse the form first, so a malformed request is an
+        RFC error and not an exception outside Authlib's error handling."""
+        try:
+            oauth_request = self.create_oauth2_request(request)
+        except OAuth2Error as error:
+            return self.handle_error_response(None, error)
+        return super().create_endpoint_response(name, oauth_request)
 
     # Authorization endpoint ---------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 Include them at the site root, ``path("", include("oauthflow.urls"))``: the endpoints live
 under ``oauth/`` and the RFC 8414 metadata must sit at ``/.well-known/``.
 
-URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``authorized-apps``,
+URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``authorized-apps``,
 ``metadata``.
 """
 
@@ -16,6 +16,7 @@ app_name = "oauthflow"
 urlpatterns = [
     path("oauth/authorize/", views.authorize, name="authorize"),
     path("oauth/token/", views.token, name="token"),
+    path("oauth/revoke/", views.revoke, name="revoke"),
     path("oauth/authorized-apps/", views.authorized_apps, name="authorized-apps"),
     path(".well-known/oauth-authorization-server", views.metadata, name="metadata"),
 ]

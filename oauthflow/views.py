@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from . import scope as scopes
 from .consent import authorized_apps_of
+from .grants import CLIENT_AUTH_METHODS
 from .models import GRANT_TYPES, Client, Consent
 from .request import authorization_payload, check_transport
 from .revocation import revoke_grant
@@ -181,13 +182,24 @@ def _error_response(request: HttpRequest, oauth_request: Any, error: OAuth2Error
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     """The token endpoint (RFC 6749 §3.2): JSON in every case, never cached."""
+    return _token_endpoint(request, lambda: server.create_token_response(request))
+
+
+@csrf_exempt
+def revoke(request: HttpRequest) -> HttpResponse:
+    """The revocation endpoint (RFC 7009)."""
+    return _token_endpoint(request, lambda: server.create_endpoint_response("revocation", request))
+
+
+def _token_endpoint(request: HttpRequest, handle) -> HttpResponse:
+    """What the token, revocation and introspection endpoints share: POST over https."""
     if request.method != "POST":
         response = _json_error("invalid_request", "Use POST.", status=405)
         response["Allow"] = "POST"
         return response
     if not check_transport(request):
         return _json_error("invalid_request", _INSECURE)
-    return server.create_token_response(request)
+    return handle()
 
 
 def _json_error(error: str, description: str, status: int = 400) -> JsonResponse:
@@ -208,13 +220,11 @@ def metadata(request: HttpRequest) -> HttpResponse:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_TYPES),
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        "revocation_endpoint": issuer + reverse("oauthflow:revoke"),
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
     }
     response = HttpResponse(json.dumps(body), content_type="application/json")
     # Public and the same for everyone: any origin may read it, caches may keep it a while.

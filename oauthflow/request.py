@@ -93,21 +93,22 @@ def check_transport(request: HttpRequest) -> bool:
     return is_loopback_host(host)
 
 
-def check_basic_authorization(header: str | None) -> None:
-    """Reject an ``Authorization: Basic`` header that Authlib would choke on.
+def check_basic_authorization(header: str | None) -> bool:
+    """Reject an ``Authorization: Basic`` header that Authlib would choke on; True if the
+    request carries well-formed Basic credentials.
 
     Authlib decodes it without catching non-UTF-8 bytes; a bad header must be
     ``invalid_client`` (401), never a 500.
     """
     if not header or " " not in header:
-        return  # Authlib ignores a header with no space in it
+        return False  # Authlib ignores a header with no space in it
     malformed = InvalidClientError(status_code=401, description="Malformed Authorization header.")
     parts = header.split(None, 1)
     if len(parts) != 2:
         raise malformed  # Authlib would fail to unpack it
     scheme, credentials = parts
     if scheme.lower() != "basic":
-        return
+        return False
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
@@ -116,6 +117,7 @@ def check_basic_authorization(header: str | None) -> None:
     for value in (unquote(client_id), unquote(secret)):
         if len(value) > MAX_VALUE_LENGTH or _NOT_PRINTABLE_ASCII.search(value):
             raise malformed
+    return True
 
 
 class DjangoOAuth2Request(OAuth2Request):
@@ -171,5 +173,9 @@ def form_payload(request: HttpRequest) -> Payload:
     if repeated:
         # The name is not echoed: error_description must be plain ASCII (RFC 6749 §5.2).
         raise InvalidRequestError("A parameter is repeated.")
-    check_basic_authorization(request.headers.get("Authorization"))
+    if check_basic_authorization(request.headers.get("Authorization")) and (
+        "client_secret" in payload.data
+    ):
+        # RFC 6749 §2.3: one authentication method per request.
+        raise InvalidRequestError("Use HTTP Basic or client_secret in the body, not both.")
     return payload

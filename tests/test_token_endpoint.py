@@ -484,3 +484,14 @@ def test_failure_while_issuing_leaves_nothing_half_written(signed_in, client_app
     assert not AccessToken.objects.exists()
     assert AuthorizationCode.objects.get().redeemed_at is None
     assert exchange(signed_in, client_app, code, verifier).status_code == 200
+
+
+def test_two_authentication_methods_at_once_is_invalid_request(client, client_app):
+    body = urlencode({"grant_type": "client_credentials", "client_secret": client_app.secret})
+    response = client.post(
+        TOKEN,
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic(client_app.client_id, client_app.secret),
+    )
+    assert_error(response, "invalid_request")

@@ -1,6 +1,7 @@
 """Django REST framework support: ``OAuth2Authentication`` and the scope permissions.
 
-Needs DRF (``pip install 'oauthflow[drf]'``); nothing else in oauthflow imports it.
+Needs DRF (``pip install 'oauthflow[drf]'``); nothing else in oauthflow imports it. With
+drf-spectacular installed too, importing this package registers the OpenAPI extension.
 """
 
 try:
@@ -18,6 +19,13 @@ from .permissions import (
     TokenHasReadWriteScope,
     TokenHasScope,
 )
+
+try:
+    import drf_spectacular  # noqa: F401
+except ImportError:
+    pass
+else:
+    from . import openapi  # noqa: F401  (drf-spectacular registers extensions on import)
 
 __all__ = [
     "BearerTokenError",

@@ -8,3 +8,7 @@ class OAuthFlowConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .token_cache import connect_signals
+
+        # Keeps the optional token cache right when clients and users change.
+        connect_signals()

@@ -30,6 +30,10 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 }
 assert set(_TYPES) == set(DEFAULTS), "every setting needs a type"  # noqa: S101
 
+# Cache backends whose entries live in one process: the token cache needs one that every
+# process shares, or a revocation is not seen everywhere.
+_PROCESS_LOCAL_CACHES = {"django.core.cache.backends.locmem.LocMemCache"}
+
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
     names = [t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,))]
@@ -97,12 +101,24 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if "ISSUER" not in bad_type and values["ISSUER"] is not None:
         errors += _check_issuer(values["ISSUER"])
     if "TOKEN_CACHE" not in bad_type and values["TOKEN_CACHE"] is not None:
-        if values["TOKEN_CACHE"] not in getattr(settings, "CACHES", {}):
+        caches = getattr(settings, "CACHES", {})
+        if values["TOKEN_CACHE"] not in caches:
             errors.append(
                 checks.Error(
                     f"OAUTHFLOW['TOKEN_CACHE'] names the cache {values['TOKEN_CACHE']!r}, "
                     "which is not in settings.CACHES.",
                     id="oauthflow.E008",
+                )
+            )
+        elif caches[values["TOKEN_CACHE"]].get("BACKEND") in _PROCESS_LOCAL_CACHES:
+            errors.append(
+                checks.Warning(
+                    f"OAUTHFLOW['TOKEN_CACHE'] names {values['TOKEN_CACHE']!r}, a cache each "
+                    "process keeps for itself: a revocation clears it only in the process "
+                    "that revoked, and other processes accept the token for up to "
+                    "5 minutes.",
+                    hint="Use a shared cache (Redis, Memcached) or no token cache.",
+                    id="oauthflow.W003",
                 )
             )
     if values["ALLOW_INSECURE_TRANSPORT"] is True and not settings.DEBUG:

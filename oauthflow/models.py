@@ -8,6 +8,7 @@ that format. Everything issued from one authorization shares a ``family`` UUID, 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -350,6 +351,21 @@ class AccessToken(IssuedCredential):
 
     class Meta:
         verbose_name = _("access token")
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The granted scopes, as a set for ``<=`` tests."""
+        return frozenset(self.scope_list)
+
+    def has_scopes(self, required: Iterable[str]) -> bool:
+        """Whether every scope in ``required`` was granted (an empty list: always)."""
+        return set(required) <= self.scopes
+
+    @property
+    def is_client_credentials(self) -> bool:
+        """True when the token acts for the client itself, not for a user
+        (client_credentials grant): resource servers see an anonymous user."""
+        return self.user_id is None
 
 
 class RefreshToken(IssuedCredential):

@@ -3,7 +3,9 @@
 Whoever asks (the client at the revocation endpoint, the user on the authorized-apps
 page, an admin action, a management command, refresh-token reuse detection), revocation
 comes here, so every revocation is one UPDATE per table, sends ``token_revoked``, and is
-seen by the next request (the token cache, when on, is invalidated here too).
+seen by the next request. With the token cache on, one more query finds the access
+tokens just revoked, and their cache entries are marked stale once the transaction
+commits (``oauthflow.token_cache``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from . import token_cache
 from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
 from .signals import token_revoked
 
@@ -69,5 +72,8 @@ def _revoke(
         count = 0
         for model in models:
             count += model.objects.filter(**filters).revoke(now)
+        # Selected after the UPDATE, by the timestamp it wrote: exactly the rows this
+        # call revoked, even ones committed by others while it ran.
+        token_cache.forget_on_commit(AccessToken.objects.filter(**filters, revoked_at=now))
     token_revoked.send(sender=_revoke, client=client, user=user, family=family, by=by)
     return count

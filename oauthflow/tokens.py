@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 #: Type prefixes. Changing one invalidates nothing stored, since the digest covers it.
@@ -29,6 +30,11 @@ CLIENT_SECRET_PREFIX = "ofcs"
 
 _RANDOM_BYTES = 32  # 256 bits
 _HINT_TAIL = 4
+#: Longer than anything ``generate`` makes (48 characters), short enough that a hostile
+#: value is refused before it is hashed or sent to the database.
+MAX_LENGTH = 128
+# Any prefix, so renaming a prefix later does not make old credentials look malformed.
+_SHAPE = re.compile(r"[A-Za-z0-9]+_[A-Za-z0-9_-]+")
 
 
 def generate(prefix: str) -> str:
@@ -51,6 +57,15 @@ def hint(value: str) -> str:
     """A short, non-secret label for a credential, e.g. ``ofat_…x9Qa``."""
     prefix, _, _ = value.partition("_")
     return f"{prefix}_…{value[-_HINT_TAIL:]}"
+
+
+def is_plausible(value: str) -> bool:
+    """Whether ``value`` has the shape of a credential we issue.
+
+    A cheap guard, not a check of validity: it lets callers refuse garbage without a
+    database query.
+    """
+    return len(value) <= MAX_LENGTH and _SHAPE.fullmatch(value) is not None
 
 
 def matches(value: str, stored_digest: str) -> bool:

@@ -1,0 +1,62 @@
+"""DRF authentication with oauthflow access tokens (RFC 6750)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from .. import rfc6750
+from ..models import AccessToken
+
+
+class BearerTokenError(exceptions.APIException):
+    """An RFC 6750 error answered with its own status and ``WWW-Authenticate`` challenge.
+
+    Not an ``AuthenticationFailed``: DRF replaces that exception's challenge with the first
+    authentication class's, and turns it into a 403 when that class has none (say,
+    ``SessionAuthentication`` listed first). This one keeps its status and challenge
+    whatever the order of the classes.
+    """
+
+    status_code = 401
+    default_code = rfc6750.INVALID_TOKEN
+
+    def __init__(self, error: rfc6750.BearerError) -> None:
+        super().__init__(detail=error.description, code=error.error)
+        self.status_code = error.status_code
+        self.auth_header = error.challenge()
+
+
+class OAuth2Authentication(BaseAuthentication):
+    """Authenticates requests that carry an oauthflow access token.
+
+    * Reads ``Authorization: Bearer <token>``; a form-body ``access_token`` only when
+      ``OAUTHFLOW["ALLOW_FORM_BODY_TOKEN"]`` is on; never the query string.
+    * No bearer credentials: returns None, so the next authentication class runs. List
+      this class first, and a request that no class authenticates gets 401 with
+      ``WWW-Authenticate: Bearer realm="..."``.
+    * A token that is malformed, unknown, expired or revoked, or whose client or user is
+      inactive: 401 with ``error="invalid_token"``. The same token in the header and the
+      body: 400 with ``error="invalid_request"``.
+    * Otherwise returns ``(user, token)``. ``request.auth`` is the AccessToken: ``scopes``,
+      ``client``, ``user``, ``expires_at``. ``request.user`` is the token's user, or
+      ``AnonymousUser`` for a client-credentials token (``token.is_client_credentials``).
+
+    One database query per request (none on a token-cache hit), the user included.
+    """
+
+    def authenticate(self, request: Request) -> tuple[Any, AccessToken] | None:
+        try:
+            token = rfc6750.authenticate(request._request)
+        except rfc6750.BearerError as error:
+            raise BearerTokenError(error) from None
+        if token is None:
+            return None
+        return (token.user if token.user is not None else AnonymousUser(), token)
+
+    def authenticate_header(self, request: Request) -> str:
+        return rfc6750.challenge()

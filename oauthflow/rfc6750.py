@@ -1,0 +1,174 @@
+"""Bearer token usage (RFC 6750): finding the token in a request, and the error answers.
+
+Plain Django: ``oauthflow.decorators`` and ``oauthflow.rest_framework`` both build on it.
+
+* The token comes from ``Authorization: Bearer <token>`` (§2.1). The scheme is matched
+  in any case and may be followed by several spaces (RFC 9110 §11.4). Another scheme
+  (``Basic``, ``Token``) is not ours: it counts as no bearer credentials.
+* A form-encoded body parameter (§2.2) is read only when
+  ``OAUTHFLOW["ALLOW_FORM_BODY_TOKEN"]`` is on, and only from a POST whose content type
+  is ``application/x-www-form-urlencoded``.
+* The URI query parameter (§2.3) is never read: URLs end up in logs, histories and
+  Referer headers (RFC 9700 §4.3.2).
+* Every header is hostile input: a value that breaks the grammar is an ``invalid_token``
+  answer, never an exception that escapes as a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.http import HttpRequest
+
+from . import bearer
+from .models import AccessToken
+from .settings import oauthflow_settings
+
+INVALID_REQUEST = "invalid_request"
+INVALID_TOKEN = "invalid_token"
+INSUFFICIENT_SCOPE = "insufficient_scope"
+
+# b64token (§2.1), and a length far above any token we issue, checked first so a huge
+# header costs nothing.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_MAX_CREDENTIAL_LENGTH = 1024
+# auth-scheme, whitespace, the rest; RFC 9110 allows only spaces, tabs are tolerated.
+_CREDENTIALS = re.compile(r"([^ \t]+)(?:[ \t]+(.*))?", re.DOTALL)
+# What may appear in a quoted challenge parameter (RFC 6750 §3 limits error_description
+# and scope to printable ASCII without " and \; we escape those two in the realm).
+_UNSAFE = re.compile(r"[^\x20-\x7e]")
+
+
+class BearerError(Exception):
+    """An RFC 6750 §3 answer: an HTTP status, an error code, and the challenge to send."""
+
+    status_code = 401
+    error: str | None = None
+
+    def __init__(self, description: str, *, scopes: Iterable[str] = ()) -> None:
+        super().__init__(description)
+        self.description = description
+        self.scopes = list(scopes)
+
+    def challenge(self) -> str:
+        """The ``WWW-Authenticate`` value for this answer."""
+        return challenge(
+            error=self.error,
+            description=self.description if self.error else None,
+            scopes=self.scopes,
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        """A JSON body for plain Django views."""
+        return {
+            "error": self.error or "missing_authorization",
+            "error_description": self.description,
+        }
+
+
+class MissingToken(BearerError):
+    """No bearer credentials: 401 with a bare challenge (§3.1: no error code)."""
+
+    def __init__(self, description: str = "An access token is required.") -> None:
+        super().__init__(description)
+
+
+class InvalidRequest(BearerError):
+    """The token came in more than one way, or twice: 400 (§3.1)."""
+
+    status_code = 400
+    error = INVALID_REQUEST
+
+
+class InvalidToken(BearerError):
+    """Unknown, expired, revoked or malformed token, or one of an inactive client or user."""
+
+    error = INVALID_TOKEN
+
+
+class InsufficientScope(BearerError):
+    """A valid token without every scope the resource requires: 403 naming them."""
+
+    status_code = 403
+    error = INSUFFICIENT_SCOPE
+
+    def __init__(self, scopes: Iterable[str], description: str | None = None) -> None:
+        super().__init__(description or "The access token lacks a required scope.", scopes=scopes)
+
+
+def challenge(
+    *, error: str | None = None, description: str | None = None, scopes: Iterable[str] = ()
+) -> str:
+    """A ``WWW-Authenticate: Bearer`` challenge with the realm from ``OAUTHFLOW["REALM"]``."""
+    params = [("realm", oauthflow_settings.REALM)]
+    if error:
+        params.append(("error", error))
+    if description:
+        params.append(("error_description", description))
+    scope = " ".join(scopes)
+    if scope:
+        params.append(("scope", scope))
+    return "Bearer " + ", ".join(f'{name}="{_quote(value)}"' for name, value in params)
+
+
+def _quote(value: str) -> str:
+    return _UNSAFE.sub("", value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """The access token the request presents, or None if it presents none.
+
+    Raises InvalidToken for a malformed one, InvalidRequest for one sent twice.
+    """
+    from_header = _from_header(request)
+    from_body = _from_body(request)
+    if from_header is not None and from_body is not None:
+        raise InvalidRequest("Send the access token in one place only (RFC 6750 section 2).")
+    return from_header if from_header is not None else from_body
+
+
+def authenticate(request: HttpRequest) -> AccessToken | None:
+    """The live access token of the request, or None when it presents no bearer token.
+
+    Raises a BearerError (InvalidToken, InvalidRequest) for a token that must be refused.
+    """
+    value = bearer_token(request)
+    if value is None:
+        return None
+    result = bearer.validate(value)
+    if isinstance(result, bearer.Rejection):
+        raise InvalidToken(result.value)
+    return result
+
+
+def _from_header(request: HttpRequest) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION")
+    if not header:
+        return None
+    match = _CREDENTIALS.fullmatch(header.strip(" \t"))
+    if match is None or match[1].lower() != "bearer":
+        return None
+    return _well_formed(match[2] or "", "The Authorization header is not a valid Bearer token.")
+
+
+def _from_body(request: HttpRequest) -> str | None:
+    if not (
+        oauthflow_settings.ALLOW_FORM_BODY_TOKEN
+        and request.method == "POST"
+        and request.content_type == "application/x-www-form-urlencoded"
+    ):
+        return None
+    values = request.POST.getlist("access_token")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidRequest("Send the access_token parameter once.")
+    return _well_formed(values[0], "The access_token parameter is not a valid token.")
+
+
+def _well_formed(value: str, description: str) -> str:
+    value = value.strip(" \t")
+    if len(value) > _MAX_CREDENTIAL_LENGTH or not _B64TOKEN.fullmatch(value):
+        raise InvalidToken(description)
+    return value

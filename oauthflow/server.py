@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from . import tokens
-from .endpoints import RevocationEndpoint
+from .endpoints import IntrospectionEndpoint, RevocationEndpoint
 from .grants import (
     PKCE,
     AuthorizationCodeGrant,
@@ -47,6 +47,7 @@ class AuthorizationServer(_AuthorizationServer):
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(RevocationEndpoint)
+        self.register_endpoint(IntrospectionEndpoint)
 
     # Authlib reads this attribute; ours follows the settings.
     @property

@@ -3,8 +3,8 @@
 Include them at the site root, ``path("", include("oauthflow.urls"))``: the endpoints live
 under ``oauth/`` and the RFC 8414 metadata must sit at ``/.well-known/``.
 
-URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``authorized-apps``,
-``metadata``.
+URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``introspect``,
+``authorized-apps``, ``metadata``.
 """
 
 from django.urls import path
@@ -17,6 +17,7 @@ urlpatterns = [
     path("oauth/authorize/", views.authorize, name="authorize"),
     path("oauth/token/", views.token, name="token"),
     path("oauth/revoke/", views.revoke, name="revoke"),
+    path("oauth/introspect/", views.introspect, name="introspect"),
     path("oauth/authorized-apps/", views.authorized_apps, name="authorized-apps"),
     path(".well-known/oauth-authorization-server", views.metadata, name="metadata"),
 ]

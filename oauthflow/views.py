@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from . import scope as scopes
 from .consent import authorized_apps_of
-from .grants import CLIENT_AUTH_METHODS
+from .grants import CLIENT_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
 from .models import GRANT_TYPES, Client, Consent
 from .request import authorization_payload, check_transport
 from .revocation import revoke_grant
@@ -191,6 +191,14 @@ def revoke(request: HttpRequest) -> HttpResponse:
     return _token_endpoint(request, lambda: server.create_endpoint_response("revocation", request))
 
 
+@csrf_exempt
+def introspect(request: HttpRequest) -> HttpResponse:
+    """The introspection endpoint (RFC 7662), for clients flagged ``may_introspect``."""
+    return _token_endpoint(
+        request, lambda: server.create_endpoint_response("introspection", request)
+    )
+
+
 def _token_endpoint(request: HttpRequest, handle) -> HttpResponse:
     """What the token, revocation and introspection endpoints share: POST over https."""
     if request.method != "POST":
@@ -225,6 +233,8 @@ def metadata(request: HttpRequest) -> HttpResponse:
         "authorization_response_iss_parameter_supported": True,
         "revocation_endpoint": issuer + reverse("oauthflow:revoke"),
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "introspection_endpoint": issuer + reverse("oauthflow:introspect"),
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
     }
     response = HttpResponse(json.dumps(body), content_type="application/json")
     # Public and the same for everyone: any origin may read it, caches may keep it a while.

@@ -39,6 +39,10 @@ def test_confidential_client_with_requests_oauthlib(live_server, browser, monkey
     assert token["token_type"] == "Bearer"
     assert sorted(token["scope"]) == ["read", "write"]
     assert AccessToken.objects.filter(user=browser.user, client=client_app).count() == 1
+    api = oauth.get(live_server.url + "/api/read/")
+    assert api.status_code == 200
+    assert api.json()["user"] == "alice"
+    assert api.json()["client_id"] == client_app.client_id
 
     refreshed = oauth.refresh_token(
         live_server.url + "/oauth/token/",
@@ -47,6 +51,11 @@ def test_confidential_client_with_requests_oauthlib(live_server, browser, monkey
     )
     assert refreshed["refresh_token"] != token["refresh_token"]
     assert RefreshToken.objects.filter(client=client_app, rotated_at__isnull=False).count() == 1
+    assert oauth.get(live_server.url + "/api/read/").json()["user"] == "alice"
+    # Scope is enforced: this token lacks "profile".
+    denied = oauth.get(live_server.url + "/api/read-profile/")
+    assert denied.status_code == 403
+    assert 'error="insufficient_scope"' in denied.headers["WWW-Authenticate"]
 
 
 def test_public_client_with_authlib_and_pkce(live_server, browser):
@@ -76,6 +85,7 @@ def test_public_client_with_authlib_and_pkce(live_server, browser):
         live_server.url + "/oauth/token/", refresh_token=token["refresh_token"]
     )
     assert refreshed["access_token"] != token["access_token"]
+    assert session.get(live_server.url + "/api/read/").status_code == 200
 
     # Replaying the first refresh token is reuse: refused, and the family is revoked.
     with pytest.raises(Exception, match="invalid_grant"):
@@ -83,6 +93,11 @@ def test_public_client_with_authlib_and_pkce(live_server, browser):
             live_server.url + "/oauth/token/", refresh_token=token["refresh_token"]
         )
     assert not AccessToken.objects.filter(client=client_app, revoked_at__isnull=True).exists()
+    # The API refuses the family's newest access token on the very next request.
+    session.token = refreshed
+    api = session.get(live_server.url + "/api/read/")
+    assert api.status_code == 401
+    assert 'error="invalid_token"' in api.headers["WWW-Authenticate"]
 
 
 def test_deny_sends_access_denied_to_the_client(live_server, browser, monkeypatch):

@@ -44,7 +44,11 @@ def generate(prefix: str) -> str:
 
 def generate_client_id() -> str:
     """A public client identifier: random so it cannot be enumerated, but not a secret."""
-    return secrets.token_urlsafe(24)
+    # Never a leading "-": a command line would take the identifier for an option.
+    while True:
+        client_id = secrets.token_urlsafe(24)
+        if not client_id.startswith("-"):
+            return client_id
 
 
 def digest(value: str) -> str:

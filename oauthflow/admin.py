@@ -1,0 +1,510 @@
+"""The Django admin for clients, issued credentials and consents.
+
+Two rules shape it:
+
+* A client secret is shown once, on a page of its own sent with ``Cache-Control:
+  no-store``, right after it is made (adding a confidential client, the "rotate secret"
+  action). It never goes into the messages framework, a cookie, the session, the admin
+  history or a log; afterwards only its hint is shown.
+* Codes and tokens are read-only. Revoking goes through ``oauthflow.revocation`` (so the
+  ``token_revoked`` signal fires and caches are invalidated), never by editing or
+  deleting a row; the "revoke" actions need the model's *change* permission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import cleanup, revocation
+from .models import GRANT_TYPES, AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+
+_USERNAME = f"user__{get_user_model().USERNAME_FIELD}"
+_HTTPS_BY_DEFAULT = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
+
+
+def _has_model_perm(request: HttpRequest, opts: Any, action: str) -> bool:
+    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+
+def _secret_response(
+    admin_site: admin.AdminSite,
+    request: HttpRequest,
+    issued: list[tuple[Client, str]],
+    *,
+    title: str,
+) -> HttpResponse:
+    """The one page that shows clear client secrets; nothing may store or cache it."""
+    context = {
+        **admin_site.each_context(request),
+        "title": title,
+        "opts": Client._meta,
+        "issued": issued,
+    }
+    response = TemplateResponse(request, "admin/oauthflow/client/secret.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+def _confirm_response(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    action: str,
+    title: str,
+    question: str,
+) -> HttpResponse:
+    """An "Are you sure?" page that posts the same action again with ``post=yes``."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "question": question,
+        "opts": model_admin.model._meta,
+        "objects": list(queryset),
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/oauthflow/confirm_action.html", context)
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("post") == "yes"
+
+
+# Clients ----------------------------------------------------------------------------------
+
+
+class ClientAdminForm(forms.ModelForm):
+    """Model validation (``Client.full_clean``) runs as for any ModelForm; grant types are
+    offered as checkboxes because they are a closed set."""
+
+    grant_types = forms.MultipleChoiceField(
+        choices=[(g, g) for g in GRANT_TYPES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("refresh_token is only issued with authorization_code."),
+    )
+    # A URL typed without a scheme means https (Django 6's default; 5.x warns otherwise).
+    homepage_url = forms.URLField(required=False, max_length=200, **_HTTPS_BY_DEFAULT)
+    logo_url = forms.URLField(required=False, max_length=200, **_HTTPS_BY_DEFAULT)
+
+    class Meta:
+        model = Client
+        fields = [
+            "name",
+            "client_type",
+            "is_active",
+            "owner",
+            "redirect_uris",
+            "grant_types",
+            "allowed_scopes",
+            "default_scopes",
+            "skip_consent",
+            "may_introspect",
+            "homepage_url",
+            "logo_url",
+        ]
+        widgets = {
+            "allowed_scopes": forms.TextInput(attrs={"size": 60}),
+            "default_scopes": forms.TextInput(attrs={"size": 60}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        initial = self.initial.get("grant_types")
+        if isinstance(initial, str):
+            self.initial["grant_types"] = initial.split()
+
+    def clean_grant_types(self) -> str:
+        return " ".join(self.cleaned_data["grant_types"])
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    form = ClientAdminForm
+    list_display = ("name", "client_id", "client_type", "is_active", "created_at")
+    list_filter = ("client_type", "is_active", "skip_consent", "may_introspect")
+    search_fields = ("name", "client_id")
+    readonly_fields = ("client_id", "secret_hint", "created_at", "updated_at")
+    raw_id_fields = ("owner",)
+    fieldsets = (
+        (None, {"fields": ("name", "client_id", "client_type", "secret_hint", "is_active")}),
+        (_("Redirection and grants"), {"fields": ("redirect_uris", "grant_types")}),
+        (_("Scopes"), {"fields": ("allowed_scopes", "default_scopes")}),
+        (_("Trust"), {"fields": ("skip_consent", "may_introspect")}),
+        (
+            _("About"),
+            {"fields": ("owner", "homepage_url", "logo_url", "created_at", "updated_at")},
+        ),
+    )
+    actions = ["rotate_secret", "revoke_tokens", "deactivate"]
+
+    # Showing a new secret once -------------------------------------------------------------
+    # save_model() keeps the clear secret on the instance for the rest of this request only;
+    # response_add()/response_change() take it off and render the one-time page.
+
+    def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
+        # A new confidential client, or a public one turned confidential, needs a secret.
+        if obj.is_confidential and not obj.secret_digest:
+            obj._oauthflow_clear_secret = obj.set_secret()
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            # Unticking "active" means what the deactivate action means: no token works.
+            if change and "is_active" in form.changed_data and not obj.is_active:
+                revocation.revoke_client(obj, by="admin")
+
+    def response_add(self, request: HttpRequest, obj: Client, post_url_continue=None):
+        secret = obj.__dict__.pop("_oauthflow_clear_secret", None)
+        if secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        return _secret_response(
+            self.admin_site, request, [(obj, secret)], title=_("Client added: copy its secret")
+        )
+
+    def response_change(self, request: HttpRequest, obj: Client):
+        secret = obj.__dict__.pop("_oauthflow_clear_secret", None)
+        if secret is None:
+            return super().response_change(request, obj)
+        return _secret_response(
+            self.admin_site, request, [(obj, secret)], title=_("Client saved: copy its secret")
+        )
+
+    # Deleting -----------------------------------------------------------------------------
+    # Revoke first, so the token_revoked signal fires and caches forget the tokens, then
+    # delete the codes and tokens in batches rather than through Django's collector, which
+    # would load every row.
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        """Counts instead of a list of every token (a client may hold millions). The token
+        admins have no delete permission; that must not stop a client's deletion."""
+        objs = list(objs)
+        to_delete = [
+            format_html(
+                '{}: <a href="{}">{}</a>',
+                capfirst(self.opts.verbose_name),
+                reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]
+                ),
+                obj,
+            )
+            for obj in objs
+        ]
+        model_count = {self.opts.verbose_name_plural: len(objs)}
+        for model in (AuthorizationCode, AccessToken, RefreshToken, Consent):
+            count = model._default_manager.filter(client__in=objs).count()
+            if count:
+                model_count[model._meta.verbose_name_plural] = count
+        return to_delete, model_count, set(), []
+
+    def delete_model(self, request: HttpRequest, obj: Client) -> None:
+        with transaction.atomic():
+            revocation.revoke_client(obj, by="admin")
+            cleanup.delete_issued_to(obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            for client in queryset:
+                revocation.revoke_client(client, by="admin")
+                cleanup.delete_issued_to(client)
+            super().delete_queryset(request, queryset)
+
+    # Actions -------------------------------------------------------------------------------
+
+    @admin.action(description=_("Rotate secret of selected clients"), permissions=["change"])
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if not _confirmed(request):
+            return _confirm_response(
+                self,
+                request,
+                queryset,
+                action="rotate_secret",
+                title=_("Rotate client secrets"),
+                question=_(
+                    "Each confidential client below gets a new secret; its old secret stops "
+                    "working at once. Public clients have no secret and are skipped."
+                ),
+            )
+        issued: list[tuple[Client, str]] = []
+        skipped = 0
+        with transaction.atomic():
+            for client in queryset.select_for_update():
+                if not client.is_confidential:
+                    skipped += 1
+                    continue
+                secret = client.set_secret()
+                client.save(update_fields=["secret_digest", "secret_hint", "updated_at"])
+                self.log_change(request, client, "Rotated the client secret.")
+                issued.append((client, secret))
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d public client has no secret and was skipped.",
+                    "%(count)d public clients have no secret and were skipped.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+        if not issued:
+            return None
+        return _secret_response(self.admin_site, request, issued, title=_("New client secrets"))
+
+    @admin.action(description=_("Revoke all tokens of selected clients"), permissions=["change"])
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if not _confirmed(request):
+            return _confirm_response(
+                self,
+                request,
+                queryset,
+                action="revoke_tokens",
+                title=_("Revoke all tokens"),
+                question=_(
+                    "Every authorization code, access token and refresh token issued to the "
+                    "clients below is revoked. Users will have to authorize them again."
+                ),
+            )
+        count = 0
+        for client in queryset:
+            count += revocation.revoke_client(client, by="admin")
+            self.log_change(request, client, "Revoked all tokens.")
+        self.message_user(
+            request,
+            _("Revoked %(count)d codes and tokens.") % {"count": count},
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(
+        description=_("Deactivate selected clients and revoke their tokens"),
+        permissions=["change"],
+    )
+    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if not _confirmed(request):
+            return _confirm_response(
+                self,
+                request,
+                queryset,
+                action="deactivate",
+                title=_("Deactivate clients"),
+                question=_(
+                    "The clients below are deactivated (they can get no new tokens) and "
+                    "every code and token issued to them is revoked."
+                ),
+            )
+        clients = count = 0
+        with transaction.atomic():
+            for client in queryset.select_for_update():
+                clients += 1
+                client.is_active = False
+                client.save(update_fields=["is_active", "updated_at"])
+                count += revocation.revoke_client(client, by="admin")
+                self.log_change(request, client, "Deactivated and revoked all tokens.")
+        self.message_user(
+            request,
+            _("Deactivated %(clients)d clients and revoked %(count)d codes and tokens.")
+            % {"clients": clients, "count": count},
+            messages.SUCCESS,
+        )
+        return None
+
+
+# Codes and tokens -------------------------------------------------------------------------
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Active, expired or revoked; "used" is a redeemed code or a rotated refresh token."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        choices = [("active", _("Active")), ("expired", _("Expired")), ("revoked", _("Revoked"))]
+        if _used_field(model_admin.model):
+            choices.append(("used", _("Used (redeemed or rotated)")))
+        return choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        now = timezone.now()
+        value = self.value()
+        if value == "active":
+            return queryset.active(now)
+        if value == "expired":
+            return queryset.filter(expires_at__lte=now)
+        if value == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        used = _used_field(queryset.model)
+        if value == "used" and used:
+            return queryset.filter(**{f"{used}__isnull": False})
+        return None
+
+
+def _used_field(model: type) -> str | None:
+    return {AuthorizationCode: "redeemed_at", RefreshToken: "rotated_at"}.get(model)
+
+
+class CredentialAdmin(admin.ModelAdmin):
+    """Read-only lists of issued codes and tokens. The digest is not shown: it is not
+    secret, but it is useless to a person; the hint identifies a credential."""
+
+    list_display = (
+        "hint",
+        "client",
+        "user",
+        "scope",
+        "status",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "family_link",
+    )
+    list_filter = (StatusFilter, "client", "created_at")
+    search_fields = ("hint", "client__name", "client__client_id", _USERNAME)
+    list_select_related = ("client", "user")
+    # These tables grow large; skip the extra COUNT(*) of the whole table.
+    show_full_result_count = False
+    actions = ["revoke_selected"]
+    common_fields = (
+        "hint",
+        "client",
+        "user",
+        "scope",
+        "family",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    )
+    extra_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return self.common_fields + self.extra_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return self.get_fields(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting would skip the revocation path; oauthflow_cleartokens removes dead rows.
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return _has_model_perm(request, self.opts, "change")
+
+    @admin.display(description=_("status"))
+    def status(self, obj: Any) -> str:
+        if obj.is_revoked():
+            return _("revoked")
+        if obj.is_expired():
+            return _("expired")
+        used = _used_field(type(obj))
+        if used and getattr(obj, used):
+            return _("used")
+        return _("active")
+
+    @admin.display(description=_("family"), ordering="family")
+    def family_link(self, obj: Any) -> str:
+        # Everything issued from the same authorization, in this list.
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        return format_html('<a href="{}?family={}">{}…</a>', url, obj.family, str(obj.family)[:8])
+
+    @admin.action(
+        description=_("Revoke the authorizations of selected rows"), permissions=["revoke"]
+    )
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        families: dict[Any, Any] = {}
+        for row in queryset.select_related("client", "user").order_by("pk"):
+            families.setdefault(row.family, row)
+        count = 0
+        for family, row in families.items():
+            count += revocation.revoke_family(family, by="admin", client=row.client, user=row.user)
+        self.message_user(
+            request,
+            _("Revoked %(families)d authorizations (%(count)d codes and tokens).")
+            % {"families": len(families), "count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(AuthorizationCode)
+class AuthorizationCodeAdmin(CredentialAdmin):
+    extra_fields = ("redirect_uri", "code_challenge_method", "redeemed_at")
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(CredentialAdmin):
+    pass
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(CredentialAdmin):
+    extra_fields = ("family_expires_at", "rotated_at", "rotated_from")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("rotated_from")
+
+
+# Consents ---------------------------------------------------------------------------------
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Remembered consents. Revoking one also revokes every token of that user and client."""
+
+    list_display = ("user", "client", "scope", "created_at", "updated_at")
+    list_filter = ("client", "created_at")
+    search_fields = (_USERNAME, "client__name", "client__client_id", "scope")
+    list_select_related = ("client", "user")
+    fields = ("user", "client", "scope", "created_at", "updated_at")
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting only the consent would leave its tokens working; revoke instead.
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return _has_model_perm(request, self.opts, "change")
+
+    @admin.action(
+        description=_("Revoke selected consents and their tokens"), permissions=["revoke"]
+    )
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        consents = list(queryset.select_related("client", "user"))
+        count = 0
+        for consent in consents:
+            count += revocation.revoke_grant(consent.client, consent.user, by="admin")
+        self.message_user(
+            request,
+            _("Revoked %(consents)d consents (%(count)d codes and tokens).")
+            % {"consents": len(consents), "count": count},
+            messages.SUCCESS,
+        )

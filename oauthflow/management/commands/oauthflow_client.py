@@ -1,0 +1,348 @@
+"""``manage.py oauthflow_client``: register and manage OAuth clients from the shell.
+
+Subcommands: create, list, show, rotate-secret, revoke, delete. Each takes ``--json`` for
+scripts. A client secret is printed once, by ``create`` and ``rotate-secret``; nothing
+else ever prints it, and it is never logged. Bad arguments write nothing: the client is
+validated (``full_clean``) before it is saved, inside a transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from oauthflow import cleanup, revocation
+from oauthflow.models import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH_TOKEN,
+    GRANT_TYPES,
+    Client,
+)
+from oauthflow.scope import scope_to_list
+
+# Which option to blame for a model field's validation error.
+_OPTION_FOR_FIELD = {
+    "name": "--name",
+    "client_type": "--public",
+    "redirect_uris": "--redirect-uri",
+    "grant_types": "--grant-type",
+    "allowed_scopes": "--scope",
+    "default_scopes": "--default-scope",
+    "homepage_url": "--homepage",
+}
+
+
+def client_data(client: Client) -> dict[str, Any]:
+    """What ``show`` and ``--json`` report about a client: never the secret or its digest."""
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "client_type": client.client_type,
+        "is_active": client.is_active,
+        "redirect_uris": client.redirect_uri_list,
+        "grant_types": client.grant_type_list,
+        # Empty means "every scope the server knows".
+        "allowed_scopes": scope_to_list(client.allowed_scopes),
+        "default_scopes": scope_to_list(client.default_scopes),
+        "skip_consent": client.skip_consent,
+        "may_introspect": client.may_introspect,
+        "homepage_url": client.homepage_url,
+        "logo_url": client.logo_url,
+        "owner": str(client.owner) if client.owner_id else None,
+        "secret_hint": client.secret_hint or None,
+        "created_at": client.created_at.isoformat(),
+        "updated_at": client.updated_at.isoformat(),
+    }
+
+
+def _split(values: list[str]) -> list[str]:
+    # "--scope read --scope write" and "--scope 'read write'" both work.
+    return [item for value in values for item in value.split()]
+
+
+def _global_options() -> argparse.ArgumentParser:
+    """Django's own options, accepted after the subcommand too (``list --settings=x``).
+
+    Their default is SUPPRESS, so a value given before the subcommand is not overwritten.
+    """
+    parser = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    hidden = argparse.SUPPRESS  # listed once, in the command's own --help
+    parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3], help=hidden)
+    parser.add_argument("--settings", help=hidden)
+    parser.add_argument("--pythonpath", help=hidden)
+    for flag in ("--traceback", "--no-color", "--force-color", "--skip-checks"):
+        parser.add_argument(flag, action="store_true", help=hidden)
+    return parser
+
+
+class Command(BaseCommand):
+    help = "Register and manage OAuth clients: create, list, show, rotate-secret, revoke, delete."
+    # Tests hand in a fake terminal for delete's question.
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        common = argparse.ArgumentParser(add_help=False, parents=[_global_options()])
+        common.add_argument(
+            "--json", action="store_true", help="Print JSON instead of text, for scripts."
+        )
+        subcommands = parser.add_subparsers(
+            dest="subcommand", metavar="SUBCOMMAND", title="subcommands", required=True
+        )
+
+        def add(name: str, help: str) -> CommandParser:
+            # Django < 5.1 does not hand called_from_command_line to subparsers; without it
+            # a bad subcommand raises CommandError (a traceback) instead of printing usage.
+            return subcommands.add_parser(
+                name,
+                help=help,
+                description=help,
+                parents=[common],
+                called_from_command_line=parser.called_from_command_line,
+            )
+
+        create = add("create", "Register a client; print its client_id and, once, its secret.")
+        create.add_argument("--name", required=True, help="Shown to users on the consent page.")
+        create.add_argument(
+            "--redirect-uri",
+            dest="redirect_uris",
+            action="append",
+            default=[],
+            metavar="URI",
+            help="A redirect URI; repeat for several. Needed by authorization_code.",
+        )
+        create.add_argument(
+            "--public",
+            action="store_true",
+            help="A public client (native or browser app): no secret, PKCE only.",
+        )
+        create.add_argument(
+            "--grant-type",
+            dest="grant_types",
+            action="append",
+            choices=GRANT_TYPES,
+            metavar="GRANT_TYPE",
+            help=f"One of {', '.join(GRANT_TYPES)}; repeat for several. "
+            f"Default: {GRANT_AUTHORIZATION_CODE} and {GRANT_REFRESH_TOKEN}.",
+        )
+        create.add_argument(
+            "--scope",
+            dest="scopes",
+            action="append",
+            default=[],
+            metavar="SCOPE",
+            help="A scope the client may ask for; repeat for several. Default: all scopes.",
+        )
+        create.add_argument(
+            "--default-scope",
+            dest="default_scopes",
+            action="append",
+            default=[],
+            metavar="SCOPE",
+            help="A scope granted when the client asks for none; repeat for several.",
+        )
+        create.add_argument(
+            "--skip-consent",
+            action="store_true",
+            help="First-party apps only: never show the consent page.",
+        )
+        create.add_argument(
+            "--introspect",
+            action="store_true",
+            help="May call the token introspection endpoint (RFC 7662).",
+        )
+        create.add_argument("--homepage", default="", metavar="URL", help="The client's homepage.")
+
+        add("list", "List the clients.")
+        for name, help in [
+            ("show", "Show one client."),
+            ("rotate-secret", "Give a confidential client a new secret; print it, once."),
+            ("revoke", "Deactivate a client and revoke every code and token it holds."),
+            ("delete", "Delete a client and everything issued to it."),
+        ]:
+            sub = add(name, help)
+            sub.add_argument("client_id", metavar="CLIENT_ID")
+            if name == "delete":
+                sub.add_argument(
+                    "--yes",
+                    "--no-input",
+                    "--noinput",
+                    dest="yes",
+                    action="store_true",
+                    help="Do not ask. Without it, delete asks on a terminal and refuses otherwise.",
+                )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.as_json = options["json"]
+        handler = getattr(self, "handle_" + options["subcommand"].replace("-", "_"))
+        handler(**options)
+
+    # Subcommands ---------------------------------------------------------------------------
+
+    def handle_create(self, **options: Any) -> None:
+        client = Client(
+            name=options["name"],
+            client_type=Client.PUBLIC if options["public"] else Client.CONFIDENTIAL,
+            redirect_uris="\n".join(options["redirect_uris"]),
+            grant_types=" ".join(
+                options["grant_types"] or [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]
+            ),
+            allowed_scopes=" ".join(_split(options["scopes"])),
+            default_scopes=" ".join(_split(options["default_scopes"])),
+            skip_consent=options["skip_consent"],
+            may_introspect=options["introspect"],
+            homepage_url=options["homepage"],
+        )
+        secret = client.set_secret() if client.is_confidential else None
+        with transaction.atomic():
+            try:
+                client.full_clean()
+            except ValidationError as exc:
+                raise _invalid(exc) from None
+            client.save()
+        if self.as_json:
+            self._json({**client_data(client), "client_secret": secret})
+            return
+        self.stdout.write(
+            self.style.SUCCESS(f'Created {client.client_type} client "{client.name}".')
+        )
+        self.stdout.write(f"client_id:     {client.client_id}")
+        if secret:
+            self.stdout.write(f"client_secret: {secret}")
+            self.stdout.write(
+                "Store the secret now: it is not shown again (afterwards only its hint, "
+                f"{client.secret_hint}). If it is lost, use rotate-secret."
+            )
+
+    def handle_list(self, **options: Any) -> None:
+        clients = list(Client.objects.select_related("owner").order_by("name", "pk"))
+        if self.as_json:
+            self._json([client_data(c) for c in clients])
+            return
+        if not clients:
+            self.stdout.write("No clients.")
+            return
+        width = max(len("CLIENT_ID"), *(len(c.client_id) for c in clients))
+        self.stdout.write(f"{'CLIENT_ID':<{width}}  {'TYPE':<12}  {'ACTIVE':<6}  NAME")
+        for c in clients:
+            active = "yes" if c.is_active else "no"
+            self.stdout.write(f"{c.client_id:<{width}}  {c.client_type:<12}  {active:<6}  {c.name}")
+
+    def handle_show(self, **options: Any) -> None:
+        data = client_data(self._get(options["client_id"]))
+        if self.as_json:
+            self._json(data)
+            return
+        for key, value in data.items():
+            if isinstance(value, list):
+                value = " ".join(value) if value else "-"
+            elif isinstance(value, bool):
+                value = "yes" if value else "no"
+            self.stdout.write(f"{key + ':':<16}{value if value not in ('', None) else '-'}")
+
+    def handle_rotate_secret(self, **options: Any) -> None:
+        with transaction.atomic():
+            client = self._get(options["client_id"], for_update=True)
+            if not client.is_confidential:
+                raise CommandError(
+                    f"Client {client.client_id} is public: it has no secret to rotate."
+                )
+            secret = client.set_secret()
+            client.save(update_fields=["secret_digest", "secret_hint", "updated_at"])
+        if self.as_json:
+            self._json(
+                {
+                    "client_id": client.client_id,
+                    "client_secret": secret,
+                    "secret_hint": client.secret_hint,
+                }
+            )
+            return
+        self.stdout.write(self.style.SUCCESS(f'New secret for "{client.name}".'))
+        self.stdout.write(f"client_id:     {client.client_id}")
+        self.stdout.write(f"client_secret: {secret}")
+        self.stdout.write(
+            "The old secret no longer works. Store this one now: it is not shown again."
+        )
+
+    def handle_revoke(self, **options: Any) -> None:
+        with transaction.atomic():
+            client = self._get(options["client_id"], for_update=True)
+            client.is_active = False
+            client.save(update_fields=["is_active", "updated_at"])
+            revoked = revocation.revoke_client(client, by="command")
+        if self.as_json:
+            self._json({"client_id": client.client_id, "is_active": False, "revoked": revoked})
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f'Deactivated "{client.name}" ({client.client_id}) and revoked {revoked} '
+                "codes and tokens."
+            )
+        )
+
+    def handle_delete(self, **options: Any) -> None:
+        client = self._get(options["client_id"])
+        if not options["yes"]:
+            self._confirm_delete(client, options.get("stdin") or sys.stdin)
+        # Make the client and its tokens useless at once, then remove the rows in short
+        # batches (a busy client may hold millions), then the client and its consents.
+        with transaction.atomic():
+            client = self._get(options["client_id"], for_update=True)
+            client.is_active = False
+            client.save(update_fields=["is_active", "updated_at"])
+            revoked = revocation.revoke_client(client, by="command")
+        deleted = cleanup.delete_issued_to(client)
+        _, by_model = client.delete()
+        deleted["consents"] = by_model.get("oauthflow.Consent", 0)
+        if self.as_json:
+            self._json(
+                {"client_id": options["client_id"], "deleted": True, "revoked": revoked, **deleted}
+            )
+            return
+        counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in deleted.items())
+        self.stdout.write(
+            self.style.SUCCESS(f'Deleted "{client.name}" ({options["client_id"]}): {counts}.')
+        )
+
+    # Helpers -------------------------------------------------------------------------------
+
+    def _get(self, client_id: str, *, for_update: bool = False) -> Client:
+        # Lock only the client's row: PostgreSQL cannot lock the outer-joined owner.
+        queryset = Client.objects.select_related("owner")
+        if for_update:
+            queryset = queryset.select_for_update(of=("self",))
+        try:
+            return queryset.get(client_id=client_id)
+        except Client.DoesNotExist:
+            raise CommandError(f"No client with client_id {client_id!r}.") from None
+
+    def _confirm_delete(self, client: Client, stdin: Any) -> None:
+        if not stdin.isatty():
+            raise CommandError(
+                "Refusing to delete without --yes (or --no-input) when not run from a terminal."
+            )
+        self.stdout.write(
+            f'Delete "{client.name}" ({client.client_id}), its codes, tokens and consents? '
+            "Type 'yes' to continue: ",
+            ending="",
+        )
+        self.stdout.flush()
+        if stdin.readline().strip().lower() != "yes":
+            raise CommandError("Not deleted.")
+
+    def _json(self, data: Any) -> None:
+        self.stdout.write(json.dumps(data, indent=2))
+
+
+def _invalid(exc: ValidationError) -> CommandError:
+    lines = []
+    for field, messages in exc.message_dict.items():
+        option = "" if field == NON_FIELD_ERRORS else _OPTION_FOR_FIELD.get(field, field)
+        lines += [f"{option}: {m}" if option else m for m in messages]
+    return CommandError("Nothing was created:\n  " + "\n  ".join(lines))

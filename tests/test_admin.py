@@ -1,0 +1,441 @@
+"""The admin: pages render for staff and not for others, a secret is shown once, the
+actions revoke through oauthflow.revocation."""
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from oauthflow.models import AccessToken, Client, Consent
+from oauthflow.signals import token_revoked
+from tests import factories
+
+CLIENT_ADD = reverse("admin:oauthflow_client_add")
+CLIENT_LIST = reverse("admin:oauthflow_client_changelist")
+
+
+def client_change(client):
+    return reverse("admin:oauthflow_client_change", args=[client.pk])
+
+
+def client_form(**overrides):
+    data = {
+        "name": "Photo Printer",
+        "client_type": "confidential",
+        "is_active": "on",
+        "owner": "",
+        "redirect_uris": "https://printer.example.com/callback",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "allowed_scopes": "read",
+        "default_scopes": "",
+        "homepage_url": "",
+        "logo_url": "",
+        "_save": "Save",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def secret_on_page(response) -> str:
+    html = response.content.decode()
+    start = html.index('class="oauthflow-client-secret">') + len('class="oauthflow-client-secret">')
+    return html[start : html.index("</code>", start)]
+
+
+def assert_not_stored_anywhere(response, client, secret):
+    """The clear secret is only in the page: not in a message, a cookie, the session,
+    the admin history or any column."""
+    assert secret not in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert all(secret not in morsel.value for morsel in client.cookies.values())
+    assert all(secret not in str(v) for v in client.session.values())
+    assert all(secret not in e.change_message for e in LogEntry.objects.all())
+    assert all(secret not in str(v) for row in Client.objects.values_list() for v in row)
+
+
+@pytest.fixture
+def revocations():
+    sent = []
+
+    def receiver(**kwargs):
+        sent.append(kwargs)
+
+    token_revoked.connect(receiver)
+    yield sent
+    token_revoked.disconnect(receiver)
+
+
+def action(client, url, name, pks, **extra):
+    return client.post(url, {"action": name, "_selected_action": [str(pk) for pk in pks], **extra})
+
+
+# Who may see the admin --------------------------------------------------------------------
+
+
+ADMIN_PAGES = [
+    "admin:oauthflow_client_changelist",
+    "admin:oauthflow_client_add",
+    "admin:oauthflow_authorizationcode_changelist",
+    "admin:oauthflow_accesstoken_changelist",
+    "admin:oauthflow_refreshtoken_changelist",
+    "admin:oauthflow_consent_changelist",
+]
+
+
+@pytest.mark.parametrize("name", ADMIN_PAGES)
+def test_pages_render_for_staff(admin_client, name):
+    factories.AccessTokenFactory()
+    factories.AuthorizationCodeFactory()
+    factories.RefreshTokenFactory()
+    factories.ConsentFactory()
+    assert admin_client.get(reverse(name)).status_code == 200
+
+
+def test_object_pages_render_for_staff(admin_client):
+    rows = [
+        factories.ClientFactory(),
+        factories.AccessTokenFactory(),
+        factories.AuthorizationCodeFactory(),
+        factories.RefreshTokenFactory(rotated_from=factories.RefreshTokenFactory()),
+        factories.ConsentFactory(),
+    ]
+    for row in rows:
+        url = reverse(f"admin:oauthflow_{row._meta.model_name}_change", args=[row.pk])
+        assert admin_client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("name", ADMIN_PAGES)
+def test_pages_refuse_a_user_who_is_not_staff(client, user, name):
+    client.force_login(user)
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_staff_without_permissions_is_refused(client, db):
+    staff = factories.UserFactory(username="staff", is_staff=True)
+    client.force_login(staff)
+    assert client.get(CLIENT_LIST).status_code == 403
+    assert client.get(reverse("admin:oauthflow_accesstoken_changelist")).status_code == 403
+
+
+# Client: add, change, secret shown once ---------------------------------------------------
+
+
+def test_adding_a_confidential_client_shows_its_secret_once(admin_client):
+    response = admin_client.post(CLIENT_ADD, client_form())
+    assert response.status_code == 200
+    assert "admin/oauthflow/client/secret.html" in [t.name for t in response.templates]
+    assert "no-store" in response["Cache-Control"]
+    client = Client.objects.get()
+    secret = secret_on_page(response)
+    assert client.check_client_secret(secret)
+    assert client.client_id in response.content.decode()
+    assert_not_stored_anywhere(response, admin_client, secret)
+
+    # Afterwards the change page shows the hint, never the secret.
+    page = admin_client.get(client_change(client)).content.decode()
+    assert client.secret_hint in page
+    assert secret not in page
+
+
+def test_adding_a_public_client_redirects_as_usual(admin_client):
+    response = admin_client.post(
+        CLIENT_ADD,
+        client_form(client_type="public", redirect_uris="http://127.0.0.1/callback"),
+    )
+    assert response.status_code == 302
+    assert Client.objects.get().secret_digest == ""
+
+
+def test_making_a_public_client_confidential_shows_its_new_secret(admin_client):
+    client = factories.PublicClientFactory()
+    response = admin_client.post(
+        client_change(client),
+        client_form(name=client.name, redirect_uris="https://app.example.com/cb"),
+    )
+    assert response.status_code == 200
+    client.refresh_from_db()
+    assert client.check_client_secret(secret_on_page(response))
+
+
+def test_saving_a_client_keeps_its_secret(admin_client):
+    client = factories.ClientFactory()
+    response = admin_client.post(client_change(client), client_form(name="Renamed"))
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert client.name == "Renamed"
+    assert client.check_client_secret(client.secret)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"redirect_uris": "http://printer.example.com/cb"}, "must use https"),
+        ({"redirect_uris": "https://printer.example.com/cb#x"}, "cannot have a fragment"),
+        ({"redirect_uris": "https://*.example.com/cb"}, "Wildcards are not allowed"),
+        ({"redirect_uris": ""}, "needs at least one redirect URI"),
+        ({"grant_types": ["refresh_token"]}, "only issued with authorization_code"),
+        ({"allowed_scopes": "admin"}, "Unknown scope(s): admin"),
+        (
+            {"client_type": "public", "redirect_uris": "http://127.0.0.1/cb"}
+            | {"grant_types": ["client_credentials"]},
+            "only for confidential clients",
+        ),
+    ],
+)
+def test_add_form_validates_through_the_model(admin_client, overrides, error):
+    response = admin_client.post(CLIENT_ADD, client_form(**overrides))
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not Client.objects.exists()
+
+
+def test_unticking_active_revokes_the_clients_tokens(admin_client, revocations):
+    client = factories.ClientFactory()
+    token = factories.AccessTokenFactory(client=client)
+    response = admin_client.post(
+        client_change(client), client_form(name=client.name, is_active=None)
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert [kw["by"] for kw in revocations] == ["admin"]
+
+
+def test_client_list_filters_and_search(admin_client):
+    factories.ClientFactory(name="Alpha")
+    factories.PublicClientFactory(name="Beta")
+    page = admin_client.get(CLIENT_LIST, {"client_type__exact": "public"}).content.decode()
+    assert "Beta" in page and "Alpha" not in page
+    page = admin_client.get(CLIENT_LIST, {"q": "alph"}).content.decode()
+    assert "Alpha" in page and "Beta" not in page
+
+
+# Client actions ---------------------------------------------------------------------------
+
+
+def test_rotate_secret_asks_first(admin_client):
+    client = factories.ClientFactory()
+    response = action(admin_client, CLIENT_LIST, "rotate_secret", [client.pk])
+    assert response.status_code == 200
+    assert "admin/oauthflow/confirm_action.html" in [t.name for t in response.templates]
+    client.refresh_from_db()
+    assert client.check_client_secret(client.secret)  # unchanged until confirmed
+
+
+def test_rotate_secret_shows_the_new_secrets_once(admin_client):
+    first, second = factories.ClientFactory(), factories.ClientFactory()
+    public = factories.PublicClientFactory()
+    response = action(
+        admin_client, CLIENT_LIST, "rotate_secret", [first.pk, second.pk, public.pk], post="yes"
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    shown = [
+        html[i + len('class="oauthflow-client-secret">') :].split("</code>")[0]
+        for i in range(len(html))
+        if html.startswith('class="oauthflow-client-secret">', i)
+    ]
+    assert len(shown) == 2
+    for client in (first, second):
+        old = client.secret
+        client.refresh_from_db()
+        assert not client.check_client_secret(old)
+        assert any(client.check_client_secret(s) for s in shown)
+    for secret in shown:
+        assert_not_stored_anywhere(response, admin_client, secret)
+    assert any("public client" in str(m) for m in get_messages(response.wsgi_request))
+    assert LogEntry.objects.filter(change_message="Rotated the client secret.").count() == 2
+
+
+def test_rotating_only_public_clients_shows_no_secret_page(admin_client):
+    public = factories.PublicClientFactory()
+    response = action(admin_client, CLIENT_LIST, "rotate_secret", [public.pk], post="yes")
+    assert response.status_code == 302
+
+
+def test_revoke_tokens_action(admin_client, revocations):
+    client = factories.ClientFactory()
+    mine = [
+        factories.AccessTokenFactory(client=client),
+        factories.RefreshTokenFactory(client=client),
+    ]
+    other = factories.AccessTokenFactory()
+    assert action(admin_client, CLIENT_LIST, "revoke_tokens", [client.pk]).status_code == 200
+    assert not AccessToken.objects.filter(revoked_at__isnull=False).exists()
+
+    response = action(admin_client, CLIENT_LIST, "revoke_tokens", [client.pk], post="yes")
+    assert response.status_code == 302
+    for row in mine:
+        row.refresh_from_db()
+        assert row.revoked_at is not None
+    other.refresh_from_db()
+    assert other.revoked_at is None
+    client.refresh_from_db()
+    assert client.is_active is True
+    assert [(kw["by"], kw["client"]) for kw in revocations] == [("admin", client)]
+
+
+def test_deactivate_action_deactivates_and_revokes(admin_client, revocations):
+    client = factories.ClientFactory()
+    code = factories.AuthorizationCodeFactory(client=client)
+    response = action(admin_client, CLIENT_LIST, "deactivate", [client.pk], post="yes")
+    assert response.status_code == 302
+    client.refresh_from_db()
+    code.refresh_from_db()
+    assert client.is_active is False
+    assert code.revoked_at is not None
+    assert [kw["by"] for kw in revocations] == ["admin"]
+
+
+def test_deleting_a_client_revokes_then_deletes_what_it_holds(admin_client, revocations):
+    client = factories.ClientFactory()
+    factories.AccessTokenFactory(client=client)
+    factories.ConsentFactory(client=client)
+    url = reverse("admin:oauthflow_client_delete", args=[client.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Access tokens: 1" in html and "Consents: 1" in html  # counted, not listed
+    assert "permission" not in html
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Client.objects.exists()
+    assert not AccessToken.objects.exists() and not Consent.objects.exists()
+    assert [kw["by"] for kw in revocations] == ["admin"]
+
+
+# Codes and tokens ---------------------------------------------------------------------------
+
+
+CREDENTIAL_FACTORIES = [
+    factories.AccessTokenFactory,
+    factories.RefreshTokenFactory,
+    factories.AuthorizationCodeFactory,
+]
+
+
+@pytest.mark.parametrize("factory", CREDENTIAL_FACTORIES)
+def test_credentials_are_listed_by_hint_never_by_value_or_digest(admin_client, factory):
+    row = factory()
+    name = row._meta.model_name
+    for url in (
+        reverse(f"admin:oauthflow_{name}_changelist"),
+        reverse(f"admin:oauthflow_{name}_change", args=[row.pk]),
+    ):
+        page = admin_client.get(url).content.decode()
+        assert row.hint in page
+        assert row.value not in page
+        assert row.digest not in page
+
+
+@pytest.mark.parametrize("factory", CREDENTIAL_FACTORIES)
+def test_credentials_are_read_only(admin_client, factory):
+    row = factory()
+    name = row._meta.model_name
+    assert admin_client.get(reverse(f"admin:oauthflow_{name}_add")).status_code == 403
+    change = reverse(f"admin:oauthflow_{name}_change", args=[row.pk])
+    assert 'name="_save"' not in admin_client.get(change).content.decode()
+    assert admin_client.post(change, {"scope": "write"}).status_code == 403
+    delete = reverse(f"admin:oauthflow_{name}_delete", args=[row.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    row.refresh_from_db()
+    assert row.scope == "read"
+
+
+@pytest.mark.parametrize("factory", CREDENTIAL_FACTORIES)
+def test_revoke_selected_revokes_whole_families(admin_client, factory, revocations):
+    row = factory()
+    sibling_token = factories.AccessTokenFactory(family=row.family, client=row.client)
+    sibling_refresh = factories.RefreshTokenFactory(family=row.family, client=row.client)
+    unrelated = factories.AccessTokenFactory()
+    url = reverse(f"admin:oauthflow_{row._meta.model_name}_changelist")
+    response = action(admin_client, url, "revoke_selected", [row.pk])
+    assert response.status_code == 302
+    for revoked in (row, sibling_token, sibling_refresh):
+        revoked.refresh_from_db()
+        assert revoked.revoked_at is not None
+    unrelated.refresh_from_db()
+    assert unrelated.revoked_at is None
+    assert [(kw["by"], kw["family"]) for kw in revocations] == [("admin", row.family)]
+
+
+def test_revoke_selected_revokes_each_family_once(admin_client, revocations):
+    first = factories.AccessTokenFactory()
+    second = factories.AccessTokenFactory(family=first.family, client=first.client)
+    url = reverse("admin:oauthflow_accesstoken_changelist")
+    action(admin_client, url, "revoke_selected", [first.pk, second.pk])
+    assert len(revocations) == 1
+
+
+def test_staff_with_view_permission_only_cannot_revoke(client, db):
+    from django.contrib.auth.models import Permission
+
+    staff = factories.UserFactory(username="viewer", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_accesstoken"))
+    client.force_login(staff)
+    token = factories.AccessTokenFactory()
+    url = reverse("admin:oauthflow_accesstoken_changelist")
+    assert client.get(url).status_code == 200
+    action(client, url, "revoke_selected", [token.pk])
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_status_and_family_filters(admin_client):
+    active = factories.AccessTokenFactory()
+    revoked = factories.AccessTokenFactory(revoked_at=active.created_at)
+    url = reverse("admin:oauthflow_accesstoken_changelist")
+    page = admin_client.get(url, {"status": "revoked"}).content.decode()
+    assert revoked.hint in page and active.hint not in page
+    page = admin_client.get(url, {"status": "active"}).content.decode()
+    assert active.hint in page and revoked.hint not in page
+    page = admin_client.get(url, {"family": str(active.family)}).content.decode()
+    assert active.hint in page and revoked.hint not in page
+
+
+def test_used_filter_finds_rotated_refresh_tokens(admin_client):
+    rotated = factories.RefreshTokenFactory(rotated_at=factories.RefreshTokenFactory().created_at)
+    fresh = factories.RefreshTokenFactory()
+    url = reverse("admin:oauthflow_refreshtoken_changelist")
+    page = admin_client.get(url, {"status": "used"}).content.decode()
+    assert rotated.hint in page and fresh.hint not in page
+
+
+# Consents ---------------------------------------------------------------------------------
+
+
+CONSENT_LIST = reverse("admin:oauthflow_consent_changelist")
+
+
+def test_consents_are_listed_and_searchable(admin_client):
+    alice = factories.ConsentFactory(user=factories.UserFactory(username="alice"))
+    factories.ConsentFactory(user=factories.UserFactory(username="bob"))
+    page = admin_client.get(CONSENT_LIST, {"q": "alice"}).content.decode()
+    assert "alice" in page and "bob" not in page
+    assert alice.client.name in page
+
+
+def test_revoking_a_consent_removes_it_and_revokes_the_pairs_tokens(admin_client, revocations):
+    consent = factories.ConsentFactory()
+    token = factories.AccessTokenFactory(client=consent.client, user=consent.user)
+    code = factories.AuthorizationCodeFactory(client=consent.client, user=consent.user)
+    same_client_other_user = factories.AccessTokenFactory(client=consent.client)
+    response = action(admin_client, CONSENT_LIST, "revoke_selected", [consent.pk])
+    assert response.status_code == 302
+    assert not Consent.objects.exists()
+    for row in (token, code):
+        row.refresh_from_db()
+        assert row.revoked_at is not None
+    same_client_other_user.refresh_from_db()
+    assert same_client_other_user.revoked_at is None
+    assert [(kw["by"], kw["user"]) for kw in revocations] == [("admin", consent.user)]
+
+
+def test_consents_cannot_be_edited_or_deleted_directly(admin_client):
+    consent = factories.ConsentFactory()
+    change = reverse("admin:oauthflow_consent_change", args=[consent.pk])
+    assert admin_client.post(change, {"scope": "read write"}).status_code == 403
+    delete = reverse("admin:oauthflow_consent_delete", args=[consent.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert Consent.objects.filter(scope="read").exists()

@@ -1,0 +1,397 @@
+"""manage.py oauthflow_client: each subcommand, its --json output, and its errors."""
+
+import io
+import json
+import logging
+
+import pytest
+from django.core.management import call_command, execute_from_command_line
+from django.core.management.base import CommandError
+
+from oauthflow.models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+from oauthflow.signals import token_revoked
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def keep_test_connection(monkeypatch):
+    # run_from_argv closes every connection when it ends, which would end the test's
+    # transaction; the rest of the command-line path is what these tests are about.
+    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run ``manage.py oauthflow_client ARGV`` as a shell would; (exit code, stdout, stderr)."""
+    try:
+        execute_from_command_line(["manage.py", "oauthflow_client", *argv])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv: str):
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+# create ----------------------------------------------------------------------------------
+
+
+def test_create_prints_client_id_and_secret_once(db, capsys):
+    code, out, err = run(
+        capsys, "create", "--name", "Photo Printer", "--redirect-uri", "https://p.example.com/cb"
+    )
+    assert code == 0, err
+    client = Client.objects.get()
+    assert client.name == "Photo Printer"
+    assert client.is_confidential
+    assert f"client_id:     {client.client_id}" in out
+    secret = out.split("client_secret: ")[1].split()[0]
+    assert client.check_client_secret(secret)
+    assert client.secret_hint in out
+
+
+def test_create_json_gives_everything_a_script_needs(db, capsys):
+    data = run_json(
+        capsys,
+        "create",
+        "--name",
+        "API",
+        "--redirect-uri",
+        "https://a.example.com/cb",
+        "--redirect-uri",
+        "https://b.example.com/cb",
+        "--scope",
+        "read write",
+        "--scope",
+        "profile",
+        "--default-scope",
+        "read",
+        "--skip-consent",
+        "--introspect",
+        "--homepage",
+        "https://a.example.com/",
+    )
+    client = Client.objects.get(client_id=data["client_id"])
+    assert client.check_client_secret(data["client_secret"])
+    assert data["redirect_uris"] == ["https://a.example.com/cb", "https://b.example.com/cb"]
+    assert data["allowed_scopes"] == ["read", "write", "profile"]
+    assert data["default_scopes"] == ["read"]
+    assert data["skip_consent"] is True and data["may_introspect"] is True
+    assert data["homepage_url"] == "https://a.example.com/"
+    assert data["secret_hint"] == client.secret_hint
+    assert "secret_digest" not in data
+
+
+def test_create_defaults_to_authorization_code_and_refresh_token(db, capsys):
+    data = run_json(capsys, "create", "--name", "A", "--redirect-uri", "https://a.example.com/cb")
+    assert data["grant_types"] == ["authorization_code", "refresh_token"]
+
+
+def test_create_public_client_has_no_secret(db, capsys):
+    data = run_json(
+        capsys, "create", "--name", "CLI", "--public", "--redirect-uri", "http://127.0.0.1/cb"
+    )
+    assert data["client_type"] == "public"
+    assert data["client_secret"] is None and data["secret_hint"] is None
+    assert Client.objects.get().secret_digest == ""
+
+
+def test_create_client_credentials_client_needs_no_redirect_uri(db, capsys):
+    data = run_json(capsys, "create", "--name", "Batch job", "--grant-type", "client_credentials")
+    assert data["grant_types"] == ["client_credentials"]
+    assert data["redirect_uris"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--redirect-uri", "http://p.example.com/cb"], "--redirect-uri: http://p.example.com/cb"),
+        (["--redirect-uri", "https://p.example.com/cb#x"], "cannot have a fragment"),
+        (["--redirect-uri", "myapp:/cb"], "reverse domain name"),
+        ([], "--redirect-uri: The authorization_code grant needs at least one redirect URI"),
+        (
+            ["--redirect-uri", "https://p.example.com/cb", "--scope", "admin"],
+            "--scope: Unknown scope(s): admin",
+        ),
+        (
+            "--redirect-uri https://p.example.com/cb --scope read --default-scope write".split(),
+            "--default-scope: Default scope(s) not allowed",
+        ),
+        (
+            ["--public", "--grant-type", "client_credentials"],
+            "--grant-type: client_credentials is only for confidential clients",
+        ),
+        (["--grant-type", "refresh_token"], "refresh_token is only issued"),
+        (
+            ["--redirect-uri", "https://p.example.com/cb", "--homepage", "not a url"],
+            "--homepage: Enter a valid URL.",
+        ),
+    ],
+)
+def test_create_with_invalid_values_explains_and_writes_nothing(db, capsys, argv, message):
+    code, out, err = run(capsys, "create", "--name", "X", *argv)
+    assert code == 1
+    assert err.startswith("CommandError: Nothing was created:")
+    assert message in err
+    assert "Traceback" not in err
+    assert out == ""
+    assert Client.objects.count() == 0
+
+
+def test_create_with_an_empty_name_writes_nothing(db, capsys):
+    code, _, err = run(capsys, "create", "--name", "", "--redirect-uri", "https://a.example.com/")
+    assert code == 1 and "--name: This field cannot be blank." in err
+    assert Client.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["create", "--redirect-uri", "https://a.example.com/cb"], "required: --name"),
+        (["create", "--name", "X", "--grant-type", "implicit"], "invalid choice: 'implicit'"),
+        (["create", "--name", "X", "--colour", "red"], "unrecognized arguments: --colour red"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "the following arguments are required: SUBCOMMAND"),
+        (["show"], "the following arguments are required: CLIENT_ID"),
+    ],
+)
+def test_bad_arguments_print_usage_and_exit_2(db, capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "usage:" in err and message in err
+    assert "Traceback" not in err and "CommandError" not in err
+    assert Client.objects.count() == 0
+
+
+def test_bad_subcommand_from_call_command_raises_command_error(db):
+    with pytest.raises(CommandError, match="invalid choice: 'frobnicate'"):
+        call_command("oauthflow_client", "frobnicate")
+
+
+def test_django_options_work_after_the_subcommand(db, capsys):
+    factories.ClientFactory(name="Listed")
+    code, out, _ = run(capsys, "list", "--no-color", "--verbosity", "2", "--json")
+    assert code == 0
+    assert [c["name"] for c in json.loads(out)] == ["Listed"]
+
+
+def test_secret_is_not_logged(db, capsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    data = run_json(capsys, "create", "--name", "A", "--redirect-uri", "https://a.example.com/")
+    rotated = run_json(capsys, "rotate-secret", data["client_id"])
+    assert data["client_secret"] not in caplog.text
+    assert rotated["client_secret"] not in caplog.text
+
+
+# list / show -----------------------------------------------------------------------------
+
+
+def test_list_shows_every_client(db, capsys):
+    first = factories.ClientFactory(name="Alpha")
+    second = factories.PublicClientFactory(name="Beta", is_active=False)
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["CLIENT_ID", "TYPE", "ACTIVE", "NAME"]
+    assert lines[1].split() == [first.client_id, "confidential", "yes", "Alpha"]
+    assert lines[2].split() == [second.client_id, "public", "no", "Beta"]
+    assert first.secret not in out
+
+
+def test_list_json(db, capsys):
+    client = factories.ClientFactory()
+    data = run_json(capsys, "list")
+    assert [c["client_id"] for c in data] == [client.client_id]
+
+
+def test_list_without_clients(db, capsys):
+    assert run(capsys, "list") == (0, "No clients.\n", "")
+    assert run_json(capsys, "list") == []
+
+
+def test_show_reports_the_hint_never_the_secret(db, capsys):
+    client = factories.ClientFactory(allowed_scopes="read")
+    code, out, _ = run(capsys, "show", client.client_id)
+    assert code == 0
+    assert f"client_id:      {client.client_id}" in out
+    assert f"secret_hint:    {client.secret_hint}" in out
+    assert "allowed_scopes: read" in out
+    assert client.secret not in out and client.secret_digest not in out
+    data = run_json(capsys, "show", client.client_id)
+    assert data["client_type"] == "confidential"
+    assert client.secret not in json.dumps(data) and client.secret_digest not in json.dumps(data)
+
+
+@pytest.mark.parametrize("subcommand", ["show", "rotate-secret", "revoke", "delete"])
+def test_unknown_client_id_is_a_clear_error(db, capsys, subcommand):
+    extra = ["--yes"] if subcommand == "delete" else []
+    code, out, err = run(capsys, subcommand, "no-such-client", *extra)
+    assert code == 1
+    assert err == "CommandError: No client with client_id 'no-such-client'.\n"
+    assert out == ""
+
+
+def test_a_client_id_that_looks_like_an_option_can_follow_a_double_dash(db, capsys):
+    client = factories.ClientFactory(client_id="-older-style-id")
+    code, out, _ = run(capsys, "show", "--", client.client_id)
+    assert code == 0 and "-older-style-id" in out
+
+
+# rotate-secret ---------------------------------------------------------------------------
+
+
+def test_rotate_secret_prints_a_new_secret_and_retires_the_old(db, capsys):
+    client = factories.ClientFactory()
+    code, out, _ = run(capsys, "rotate-secret", client.client_id)
+    assert code == 0
+    new = out.split("client_secret: ")[1].split()[0]
+    client.refresh_from_db()
+    assert client.check_client_secret(new)
+    assert not client.check_client_secret(client.secret)
+
+
+def test_rotate_secret_json(db, capsys):
+    client = factories.ClientFactory()
+    data = run_json(capsys, "rotate-secret", client.client_id)
+    client.refresh_from_db()
+    assert client.check_client_secret(data["client_secret"])
+    assert data["secret_hint"] == client.secret_hint
+
+
+def test_rotate_secret_of_a_public_client_is_refused(db, capsys):
+    client = factories.PublicClientFactory()
+    code, _, err = run(capsys, "rotate-secret", client.client_id)
+    assert code == 1 and "is public: it has no secret" in err
+    client.refresh_from_db()
+    assert client.secret_digest == ""
+
+
+# revoke ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def revocations():
+    """The kwargs of every token_revoked signal sent during the test."""
+    sent = []
+
+    def receiver(**kwargs):
+        sent.append(kwargs)
+
+    token_revoked.connect(receiver)
+    yield sent
+    token_revoked.disconnect(receiver)
+
+
+def test_revoke_deactivates_and_revokes_every_token(db, capsys, revocations):
+    client = factories.ClientFactory()
+    other = factories.AccessTokenFactory()
+    issued = [
+        factories.AccessTokenFactory(client=client),
+        factories.RefreshTokenFactory(client=client),
+        factories.AuthorizationCodeFactory(client=client),
+    ]
+    data = run_json(capsys, "revoke", client.client_id)
+    assert data == {"client_id": client.client_id, "is_active": False, "revoked": 3}
+    client.refresh_from_db()
+    assert client.is_active is False
+    for row in issued:
+        row.refresh_from_db()
+        assert row.revoked_at is not None
+    other.refresh_from_db()
+    assert other.revoked_at is None
+    assert [(kw["by"], kw["client"]) for kw in revocations] == [("command", client)]
+
+
+def test_revoke_text_output(db, capsys):
+    client = factories.ClientFactory(name="Printer")
+    factories.AccessTokenFactory(client=client)
+    code, out, _ = run(capsys, "revoke", client.client_id)
+    assert code == 0
+    assert f'Deactivated "Printer" ({client.client_id}) and revoked 1 codes and tokens.' in out
+
+
+# delete ----------------------------------------------------------------------------------
+
+
+def _client_with_everything():
+    client = factories.ClientFactory()
+    first = factories.RefreshTokenFactory(client=client)
+    factories.RefreshTokenFactory(client=client, rotated_from=first, family=first.family)
+    factories.AccessTokenFactory(client=client)
+    factories.AuthorizationCodeFactory(client=client)
+    factories.ConsentFactory(client=client)
+    return client
+
+
+def test_delete_with_yes_removes_the_client_and_what_it_holds(db, capsys):
+    client = _client_with_everything()
+    kept = factories.AccessTokenFactory()
+    data = run_json(capsys, "delete", client.client_id, "--yes")
+    assert data == {
+        "client_id": client.client_id,
+        "deleted": True,
+        "revoked": 4,
+        "authorization_codes": 1,
+        "access_tokens": 1,
+        "refresh_tokens": 2,
+        "consents": 1,
+    }
+    assert not Client.objects.filter(pk=client.pk).exists()
+    for model in (AccessToken, RefreshToken, AuthorizationCode, Consent):
+        assert not model.objects.filter(client_id=client.pk).exists()
+    assert AccessToken.objects.filter(pk=kept.pk).exists()
+
+
+@pytest.mark.parametrize("flag", ["--yes", "--no-input", "--noinput"])
+def test_delete_flags_skip_the_question(db, capsys, flag):
+    client = factories.ClientFactory()
+    code, out, _ = run(capsys, "delete", client.client_id, flag)
+    assert code == 0 and "Deleted" in out
+    assert not Client.objects.exists()
+
+
+def test_delete_without_yes_refuses_when_not_on_a_terminal(db, capsys, monkeypatch):
+    client = _client_with_everything()
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))  # piped input is not an answer
+    code, _, err = run(capsys, "delete", client.client_id)
+    assert code == 1 and "Refusing to delete without --yes" in err
+    assert Client.objects.filter(pk=client.pk, is_active=True).exists()
+    assert not AccessToken.objects.filter(revoked_at__isnull=False).exists()
+
+
+def test_delete_asks_on_a_terminal(db):
+    client = factories.ClientFactory(name="Doomed")
+    out = io.StringIO()
+    call_command(
+        "oauthflow_client", "delete", client.client_id, stdin=FakeTerminal("yes\n"), stdout=out
+    )
+    assert 'Delete "Doomed"' in out.getvalue()
+    assert not Client.objects.exists()
+
+
+def test_delete_answer_other_than_yes_keeps_the_client(db):
+    client = factories.ClientFactory()
+    with pytest.raises(CommandError, match="Not deleted"):
+        call_command(
+            "oauthflow_client",
+            "delete",
+            client.client_id,
+            stdin=FakeTerminal("y\n"),
+            stdout=io.StringIO(),
+        )
+    assert Client.objects.filter(is_active=True).exists()
+
+
+def test_nothing_in_the_database_holds_a_printed_secret(db, capsys):
+    data = run_json(capsys, "create", "--name", "A", "--redirect-uri", "https://a.example.com/")
+    dump = repr(list(Client.objects.values_list()))
+    assert data["client_secret"] not in dump

@@ -121,6 +121,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="oauthflow.W003",
                 )
             )
+    if "ISSUER" not in bad_type and values["ISSUER"] is None and not settings.DEBUG:
+        errors.append(
+            checks.Warning(
+                "OAUTHFLOW['ISSUER'] is not set: the issuer identifier is taken from each "
+                "request's Host header.",
+                hint="Set it to your server's https URL, e.g. 'https://auth.example.com', so "
+                "metadata and the iss parameter (RFC 9207) do not depend on the request.",
+                id="oauthflow.W004",
+            )
+        )
     if values["ALLOW_INSECURE_TRANSPORT"] is True and not settings.DEBUG:
         errors.append(
             checks.Warning(

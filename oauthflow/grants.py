@@ -16,6 +16,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import (
     InvalidGrantError,
     InvalidRequestError,
+    InvalidScopeError,
     OAuth2Request,
     UnauthorizedClientError,
     grants,
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from . import tokens
 from .models import AuthorizationCode, Client, RefreshToken
+from .scope import list_to_scope, scope_to_list
 from .settings import oauthflow_settings
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -46,12 +48,22 @@ class ReuseDetected(InvalidGrantError):
         self.user = user
 
 
-def _consume(model: type, pk: int, field: str) -> bool:
-    """Mark a code redeemed or a refresh token rotated, once: True for the one winner."""
-    updated = model.objects.filter(
-        pk=pk, revoked_at__isnull=True, **{f"{field}__isnull": True}
-    ).update(**{field: timezone.now()})
-    return updated == 1
+def _consume(credential: AuthorizationCode | RefreshToken, field: str, kind: str) -> None:
+    """Mark a code redeemed or a refresh token rotated, once.
+
+    The conditional UPDATE is the guard: of several concurrent requests exactly one
+    matches the row. The others presented a credential that is being used right now by
+    someone else, which is reuse too (RFC 9700 §4.14.2), so they revoke the family.
+    """
+    updated = (
+        type(credential)
+        .objects.filter(pk=credential.pk, revoked_at__isnull=True, **{f"{field}__isnull": True})
+        .update(**{field: timezone.now()})
+    )
+    if updated != 1:
+        if type(credential).objects.filter(pk=credential.pk, revoked_at__isnull=False).exists():
+            raise InvalidGrantError("This grant was revoked.")  # revoked meanwhile, not reused
+        raise ReuseDetected(kind, credential.family, credential.client, credential.user)
 
 
 def _active_user(credential: Any) -> Any:
@@ -126,6 +138,20 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             )
         return redirect_uri
 
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        # Authlib compares redirect_uri only when the authorization request named one.
+        # When it did not, the code went to the client's single registered URI, and a
+        # redirect_uri sent now must be that one (RFC 6749 §4.1.3).
+        sent = self.request.payload.redirect_uri
+        code: AuthorizationCode = self.request.authorization_code
+        if (
+            sent
+            and not code.redirect_uri
+            and sent != self.request.client.get_default_redirect_uri()
+        ):
+            raise InvalidGrantError("Invalid 'redirect_uri' in request.")
+
     def generate_authorization_code(self) -> str:
         return tokens.generate(tokens.AUTHORIZATION_CODE_PREFIX)
 
@@ -146,16 +172,19 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         found = (
-            AuthorizationCode.objects.select_related("user")
+            AuthorizationCode.objects.select_related("client", "user")
             .filter(digest=tokens.digest(code))
             .first()
         )
+        # An expired code is just invalid, even if it was redeemed: reuse detection only
+        # within the code's short lifetime, so an old code found in a log cannot be used
+        # to revoke the user's authorization long after.
         if found is None or not found.check_client(client) or found.is_revoked():
+            return None
+        if found.is_expired():
             return None
         if found.redeemed_at is not None:
             raise ReuseDetected("authorization_code", found.family, client, found.user)
-        if found.is_expired():
-            return None
         return found
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Any:
@@ -169,8 +198,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         user = self.authenticate_user(code)
         if user is None:
             raise InvalidGrantError("The user of this code is no longer active.")
-        if not _consume(AuthorizationCode, code.pk, "redeemed_at"):
-            raise InvalidGrantError("This authorization code was already used.")
+        _consume(code, "redeemed_at", "authorization_code")
         self.request.user = user
         token = self.generate_token(
             user=user,
@@ -189,7 +217,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         found = (
-            RefreshToken.objects.select_related("user")
+            RefreshToken.objects.select_related("client", "user")
             .filter(digest=tokens.digest(refresh_token))
             .first()
         )
@@ -205,6 +233,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_user(self, refresh_token: RefreshToken) -> Any:
         return _active_user(refresh_token)
 
+    def _validate_token_scope(self, token: RefreshToken) -> None:
+        requested = scope_to_list(self.request.payload.scope)
+        if not set(requested) <= set(token.scope_list):
+            raise InvalidScopeError("The scope is wider than the original grant.")
+
+    def issue_token(self, user: Any, refresh_token: RefreshToken) -> dict[str, Any]:
+        # A blank or absent scope means the original grant (RFC 6749 §6), never the
+        # client's default scopes; a narrower one narrows only the access token.
+        scope = list_to_scope(scope_to_list(self.request.payload.scope)) or refresh_token.scope
+        return self.generate_token(user=user, scope=scope, include_refresh_token=True)
+
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         """Never called: rotation is the guarded UPDATE in create_token_response."""
 
@@ -213,8 +252,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         user = self.authenticate_user(old)
         if user is None:
             raise InvalidGrantError("The user of this token is no longer active.")
-        if not _consume(RefreshToken, old.pk, "rotated_at"):
-            raise InvalidGrantError("This refresh token was already used.")
+        _consume(old, "rotated_at", "refresh_token")
         self.request.user = user
         token = self.issue_token(user, old)
         self.save_token(token)

@@ -76,11 +76,16 @@ def parse_params(raw: str | bytes) -> list[tuple[str, str]]:
     return pairs
 
 
+def is_acceptable(value: str) -> bool:
+    """Printable ASCII and not too long: safe for a query, a log line or an error."""
+    return len(value) <= MAX_VALUE_LENGTH and not _NOT_PRINTABLE_ASCII.search(value)
+
+
 def _check_value(value: str) -> None:
-    if len(value) > MAX_VALUE_LENGTH:
-        raise InvalidRequestError("A parameter is too long.")
-    if _NOT_PRINTABLE_ASCII.search(value):
-        raise InvalidRequestError("Parameters must be printable ASCII (RFC 6749 Appendix A).")
+    if not is_acceptable(value):
+        raise InvalidRequestError(
+            "Parameters must be printable ASCII (RFC 6749 Appendix A) and not too long."
+        )
 
 
 def check_transport(request: HttpRequest) -> bool:
@@ -115,7 +120,7 @@ def check_basic_authorization(header: str | None) -> bool:
         raise malformed from exc
     client_id, _, secret = decoded.partition(":")
     for value in (unquote(client_id), unquote(secret)):
-        if len(value) > MAX_VALUE_LENGTH or _NOT_PRINTABLE_ASCII.search(value):
+        if not is_acceptable(value):
             raise malformed
     return True
 
@@ -153,10 +158,6 @@ class DjangoOAuth2Request(OAuth2Request):
     @property
     def form(self) -> dict[str, str]:
         return self.payload.data
-
-
-def authorization_payload(request: HttpRequest) -> Payload:
-    return Payload(parse_params(request.META.get("QUERY_STRING", "")))
 
 
 def form_payload(request: HttpRequest) -> Payload:

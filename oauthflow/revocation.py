@@ -16,9 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import token_cache
+from . import signals, token_cache
 from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
-from .signals import token_revoked
 
 
 def revoke_family(
@@ -75,5 +74,7 @@ def _revoke(
         # Selected after the UPDATE, by the timestamp it wrote: exactly the rows this
         # call revoked, even ones committed by others while it ran.
         token_cache.forget_on_commit(AccessToken.objects.filter(**filters, revoked_at=now))
-    token_revoked.send(sender=_revoke, client=client, user=user, family=family, by=by)
+    signals.send(
+        signals.token_revoked, sender=AccessToken, client=client, user=user, family=family, by=by
+    )
     return count

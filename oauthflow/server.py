@@ -12,11 +12,12 @@ from authlib.oauth2 import AuthorizationServer as _AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Request
 from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError as _UnsupportedGrantTypeError
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_none
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from . import tokens
+from . import signals, tokens
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
 from .grants import (
     PKCE,
@@ -25,12 +26,11 @@ from .grants import (
     RefreshTokenGrant,
     ReuseDetected,
 )
-from .models import AccessToken, Client, RefreshToken
+from .models import AccessToken, AuthorizationCode, Client, RefreshToken
 from .request import DjangoOAuth2Request, Payload, form_payload
 from .revocation import revoke_family
 from .scope import known_scopes
 from .settings import oauthflow_settings
-from .signals import token_issued, token_reuse_detected
 
 
 class AuthorizationServer(_AuthorizationServer):
@@ -48,6 +48,7 @@ class AuthorizationServer(_AuthorizationServer):
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
+        self.register_client_auth_method("none", _authenticate_none)
 
     # Authlib reads this attribute; ours follows the settings.
     @property
@@ -116,7 +117,8 @@ class AuthorizationServer(_AuthorizationServer):
                 hint=tokens.hint(token["refresh_token"]),
                 client=request.client,
                 user=request.user,
-                scope=token["scope"],
+                # A refresh keeps the original grant even when it narrows the access token.
+                scope=parent.scope if parent is not None else token["scope"],
                 family=family,
                 created_at=now,
                 expires_at=min(now + idle, family_expires_at),
@@ -189,8 +191,9 @@ class AuthorizationServer(_AuthorizationServer):
                 status, body, headers = grant.create_token_response()
         except ReuseDetected as error:
             revoke_family(error.family, by="reuse-detection", client=error.client, user=error.user)
-            token_reuse_detected.send(
-                sender=type(self),
+            signals.send(
+                signals.token_reuse_detected,
+                sender=RefreshToken if error.credential == "refresh_token" else AuthorizationCode,
                 request=request,
                 client=error.client,
                 user=error.user,
@@ -201,8 +204,9 @@ class AuthorizationServer(_AuthorizationServer):
         except OAuth2Error as error:
             return self.handle_error_response(oauth_request, error)
         access, refresh = oauth_request.issued
-        token_issued.send(
-            sender=type(self),
+        signals.send(
+            signals.token_issued,
+            sender=AccessToken,
             request=request,
             client=oauth_request.client,
             user=oauth_request.user,
@@ -238,6 +242,14 @@ class AuthorizationServer(_AuthorizationServer):
                 response["Location"], [("iss", self.issuer(request))]
             )
         return response
+
+
+def _authenticate_none(query_client: Any, request: OAuth2Request) -> Client | None:
+    """Public-client authentication (``none``), but not for a request that tried HTTP
+    Basic: a wrong secret must be ``invalid_client``, not a quiet fallback to no secret."""
+    if request.headers.get("Authorization", "").lower().startswith("basic "):
+        return None
+    return authenticate_none(query_client, request)
 
 
 class UnsupportedResponseTypeError(OAuth2Error):

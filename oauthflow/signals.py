@@ -1,22 +1,41 @@
 """Signals a site can connect to, e.g. to audit or alert.
 
-Every signal is sent with ``sender`` = the class that sent it and keyword arguments as
-listed. No argument ever carries a token, code or secret value.
+Every signal is sent after the work it reports is committed, with ``sender`` = the model
+class the event is about and keyword arguments as listed. No argument ever carries a
+token, code or secret value. A receiver that raises is logged (logger
+``oauthflow.signals``) and does not change the HTTP answer.
 """
+
+import logging
+from typing import Any
 
 from django.dispatch import Signal
 
-#: The user allowed a client. kwargs: request, client, user, scope.
+logger = logging.getLogger(__name__)
+
+#: The user allowed a client (sender: Consent). kwargs: request, client, user, scope.
 authorization_granted = Signal()
-#: The user denied a client. kwargs: request, client, user, scope.
+#: The user denied a client (sender: Consent). kwargs: request, client, user, scope.
 authorization_denied = Signal()
-#: Tokens were issued. kwargs: request, client, user (None for client_credentials),
-#: grant_type, scope, access_token (the AccessToken row), refresh_token (row or None).
+#: Tokens were issued (sender: AccessToken). kwargs: request, client, user (None for
+#: client_credentials), grant_type, scope, access_token (the AccessToken row),
+#: refresh_token (the RefreshToken row or None).
 token_issued = Signal()
 #: A refresh token that was already rotated, or a redeemed authorization code, was
-#: presented again; the whole family was revoked. kwargs: request, client, user, family,
-#: credential ("refresh_token" or "authorization_code").
+#: presented again, or two requests raced to use one; the whole family was revoked
+#: (sender: RefreshToken or AuthorizationCode, the model of the reused credential).
+#: kwargs: request, client, user, family, credential ("refresh_token" or
+#: "authorization_code").
 token_reuse_detected = Signal()
-#: A token or a whole authorization was revoked. kwargs: client, user, family, by
-#: ("client", "user", "admin", "command").
+#: A token or a whole authorization was revoked (sender: AccessToken). kwargs: client,
+#: user, family, by ("client", "user", "admin", "command" or "reuse-detection").
 token_revoked = Signal()
+
+
+def send(signal: Signal, sender: Any, **kwargs: Any) -> None:
+    """Send after the work is done: a failing receiver is logged, never turned into a 500
+    for a request whose code was already redeemed or whose tokens were already issued."""
+    for receiver, result in signal.send_robust(sender=sender, **kwargs):
+        if isinstance(result, Exception):
+            # The exception only; kwargs may hold rows whose repr a site customised.
+            logger.error("oauthflow signal receiver %r failed", receiver, exc_info=result)

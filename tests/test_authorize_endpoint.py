@@ -278,21 +278,62 @@ def test_prompt_none_with_other_values_is_invalid(signed_in, client_app):
     assert_redirect_error(signed_in.get(url), client_app, "invalid_request")
 
 
+def _login_next(response) -> str:
+    assert response.status_code == 302
+    login = urlsplit(response["Location"])
+    assert login.path == "/accounts/login/"
+    return parse_qs(login.query)["next"][0]
+
+
+def sign_in_again(http, next_url: str) -> str:
+    response = http.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "correct horse battery staple", "next": next_url},
+    )
+    return response["Location"]
+
+
 def test_prompt_login_forces_a_fresh_sign_in(client, user, client_app):
     client.login(username="alice", password="correct horse battery staple")
     url = authorize_url(client_app, verifier=new_verifier(), prompt="login")
-    response = client.get(url)
-    assert response.status_code == 302
-    assert urlsplit(response["Location"]).path == "/accounts/login/"
-    # Still asked while the user has not signed in again.
-    assert urlsplit(client.get(url)["Location"]).path == "/accounts/login/"
-    client.post(
-        "/accounts/login/",
-        {"username": "alice", "password": "correct horse battery staple", "next": url},
-    )
-    assert client.get(url).status_code == 200
-    response = client.post(url, {"decision": "allow"})
+    next_url = _login_next(client.get(url))
+    # Still asked while the user has not signed in again, however often they come back.
+    assert _login_next(client.get(next_url))
+    back = sign_in_again(client, next_url)
+    assert back == next_url
+    page = client.get(back)
+    assert page.status_code == 200
+    response = client.post(back, {"decision": "allow"})
     assert "code" in query_of(response["Location"])
+    # The mark never reaches the client.
+    assert "oauthflow_login" not in response["Location"]
+
+
+def test_prompt_login_for_a_signed_out_user_needs_one_sign_in(client, user, client_app):
+    url = authorize_url(client_app, verifier=new_verifier(), prompt="login")
+    back = sign_in_again(client, _login_next(client.get(url)))
+    assert client.get(back).status_code == 200
+
+
+def test_prompt_login_is_not_satisfied_by_an_earlier_request(client, user, client_app):
+    """Signing in for one prompt=login request (then denying) proves nothing for the next."""
+    client.force_login(user)
+    first = authorize_url(client_app, verifier=new_verifier(), prompt="login")
+    back = sign_in_again(client, _login_next(client.get(first)))
+    client.post(back, {"decision": "deny"})
+    other = factories.ClientFactory(skip_consent=True)
+    second = authorize_url(other, verifier=new_verifier(), prompt="login")
+    assert _login_next(client.get(second))
+
+
+def test_prompt_login_mark_is_bound_to_its_request(client, user, client_app):
+    client.force_login(user)
+    url = authorize_url(client_app, verifier=new_verifier(), prompt="login")
+    back = sign_in_again(client, _login_next(client.get(url)))
+    mark = parse_qs(urlsplit(back).query)["oauthflow_login"][0]
+    other = authorize_url(client_app, verifier=new_verifier(), prompt="login", scope="write")
+    assert _login_next(client.get(other + "&oauthflow_login=" + mark))
+    assert _login_next(client.get(url + "&oauthflow_login=forged"))
 
 
 def test_prompt_consent_shows_the_page_despite_remembered_consent(signed_in, user, client_app):

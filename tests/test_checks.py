@@ -8,8 +8,13 @@ from django.test import override_settings
 from oauthflow.checks import check_settings
 from oauthflow.settings import DEFAULTS
 
+ISSUER = "https://auth.example.com"
+
 
 def ids(**oauthflow) -> list[str]:
+    """The check ids for this OAUTHFLOW; ISSUER is set unless given, so that W004 (no
+    issuer) only shows where a test asks for it."""
+    oauthflow.setdefault("ISSUER", ISSUER)
     with override_settings(OAUTHFLOW=oauthflow):
         return [message.id for message in check_settings()]
 
@@ -19,7 +24,13 @@ def test_defaults_raise_nothing():
 
 
 def test_every_default_passes_its_own_type_check():
-    assert ids(**DEFAULTS) == []
+    assert ids(**{**DEFAULTS, "ISSUER": ISSUER}) == []
+
+
+def test_w004_issuer_unset_without_debug():
+    assert ids(ISSUER=None) == ["oauthflow.W004"]
+    with override_settings(DEBUG=True):
+        assert ids(ISSUER=None) == []
 
 
 def test_e001_oauthflow_must_be_a_dict():
@@ -28,7 +39,7 @@ def test_e001_oauthflow_must_be_a_dict():
 
 
 def test_e002_unknown_key_is_named():
-    with override_settings(OAUTHFLOW={"ACCESS_TOKEN_LIFETIM": 60}):
+    with override_settings(OAUTHFLOW={"ACCESS_TOKEN_LIFETIM": 60, "ISSUER": ISSUER}):
         (message,) = check_settings()
     assert message.id == "oauthflow.E002"
     assert "ACCESS_TOKEN_LIFETIM" in message.msg

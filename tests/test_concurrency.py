@@ -62,6 +62,8 @@ def test_concurrent_code_redemptions_give_one_success(setup):
     assert all(r[1]["error"] == "invalid_grant" for r in results if r[0] == 400)
     assert AccessToken.objects.count() == 1
     assert RefreshToken.objects.count() == 1
+    # Racing a code is reuse (RFC 9700 §4.2.4): the one pair issued is revoked as well.
+    assert not AccessToken.objects.active().exists()
 
 
 def test_concurrent_refreshes_give_one_new_pair(setup):
@@ -83,3 +85,7 @@ def test_concurrent_refreshes_give_one_new_pair(setup):
     assert all(r[1]["error"] == "invalid_grant" for r in results if r[0] == 400)
     assert AccessToken.objects.count() == 2
     assert RefreshToken.objects.count() == 2
+    # A concurrent second use of a refresh token is reuse: the whole family is revoked,
+    # including the winner's new pair, and the next refresh fails.
+    assert not RefreshToken.objects.active().exists()
+    assert not AccessToken.objects.active().exists()

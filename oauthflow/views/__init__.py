@@ -1,0 +1,17 @@
+"""HTTP endpoints of the authorization server, one module per concern."""
+
+from . import token as token_module
+from .authorize import authorize
+from .authorized_apps import authorized_apps
+from .metadata import metadata
+from .token import introspect, revoke, token
+
+__all__ = [
+    "authorize",
+    "authorized_apps",
+    "introspect",
+    "metadata",
+    "revoke",
+    "token",
+    "token_module",
+]

@@ -1,0 +1,170 @@
+"""The authorization endpoint (RFC 6749 §3.1) and its consent page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.csrf import csrf_protect
+
+from .. import prompt as prompt_login
+from .. import scope as scopes
+from .. import signals
+from ..models import Client, Consent
+from ..request import Payload, check_transport, parse_params
+from ..server import server
+from .pages import error_page, protect
+
+INSECURE = "OAuth requests must use https."
+
+
+@never_cache
+@xframe_options_deny
+@csrf_protect
+def authorize(request: HttpRequest) -> HttpResponse:
+    """GET validates the request and shows consent; POST records the user's decision.
+
+    Until the client and redirect URI are verified, every problem is an error page;
+    after that, errors go back to the client by redirect with ``state`` and ``iss``.
+    """
+    if request.method not in ("GET", "POST"):
+        response = error_page(request, "invalid_request", "Use GET or POST.", status=405)
+        response["Allow"] = "GET, POST"
+        return response
+    if not check_transport(request):
+        return error_page(request, "invalid_request", INSECURE)
+    try:
+        pairs = parse_params(request.META.get("QUERY_STRING", ""))
+        login_mark = dict(pairs).get(prompt_login.PARAMETER)
+        pairs = [(k, v) for k, v in pairs if k != prompt_login.PARAMETER]
+        payload = Payload(pairs)
+        if payload.repeated():
+            raise InvalidRequestError("A parameter is repeated.")
+    except OAuth2Error as error:
+        return error_page(request, error.error, error.get_error_description())
+
+    oauth_request = server.authorization_request(request, payload)
+    user = request.user if request.user.is_authenticated else None
+    try:
+        grant = server.get_consent_grant(oauth_request, end_user=user)
+    except OAuth2Error as error:
+        return _error_response(request, oauth_request, error)
+
+    prompt = set(payload.data.get("prompt", "").split())
+    if "none" in prompt and len(prompt) > 1:
+        return _redirect_error(request, grant, "invalid_request", "prompt=none stands alone.")
+    if user is None:
+        if "none" in prompt:
+            return _redirect_error(request, grant, "login_required", "The user is not signed in.")
+        if "login" in prompt:
+            return redirect_to_login(prompt_login.url_with_mark(request.path, pairs))
+        return redirect_to_login(request.get_full_path())
+    # The consent form posts back to this URL; only the page view asks for a new sign-in.
+    if (
+        "login" in prompt
+        and request.method == "GET"
+        and not prompt_login.signed_in_since(login_mark, pairs, user)
+    ):
+        return redirect_to_login(prompt_login.url_with_mark(request.path, pairs))
+
+    client: Client = grant.client
+    scope: str = grant.request.scope
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        if decision == "allow":
+            return _grant(request, grant, user, remember=True)
+        if decision == "deny":
+            signals.send(
+                signals.authorization_denied,
+                sender=Consent,
+                request=request,
+                client=client,
+                user=user,
+                scope=scope,
+            )
+            return _finish(request, grant, None)
+        return error_page(request, "invalid_request", "Choose Allow or Deny.")
+
+    consent = Consent.objects.filter(user=user, client=client).first()
+    if _may_skip_consent(client, consent, scope, prompt, grant.redirect_uri):
+        return _grant(request, grant, user, remember=False)
+    if "none" in prompt:
+        return _redirect_error(request, grant, "consent_required", "The user has not consented.")
+    response = render(
+        request,
+        "oauthflow/authorize.html",
+        {
+            "client": client,
+            "scopes": scopes.describe(scopes.scope_to_list(scope)),
+            "redirect_uri": grant.redirect_uri,
+        },
+    )
+    return protect(response)
+
+
+def _may_skip_consent(
+    client: Client, consent: Consent | None, scope: str, prompt: set[str], redirect_uri: str
+) -> bool:
+    if client.skip_consent:
+        return True  # an admin's explicit choice for a first-party app
+    if consent is None or not consent.covers(scope) or "consent" in prompt:
+        return False
+    # RFC 8252 §8.6: a native app's identity cannot be assured (any local program can
+    # listen on a loopback port or claim a URI scheme), so an earlier consent is not
+    # enough for it; an https redirect URI vouches for a public web app.
+    return client.is_confidential or redirect_uri.startswith("https://")
+
+
+def _grant(request: HttpRequest, grant: Any, user: Any, *, remember: bool) -> HttpResponse:
+    client: Client = grant.client
+    scope: str = grant.request.scope
+    with transaction.atomic():
+        if remember:
+            consent, created = Consent.objects.select_for_update().get_or_create(
+                user=user, client=client, defaults={"scope": scope}
+            )
+            if not created and not consent.covers(scope):
+                consent.scope = scopes.list_to_scope(
+                    consent.scope_list + scopes.scope_to_list(scope)
+                )
+                consent.save(update_fields=["scope", "updated_at"])
+        response = _finish(request, grant, user)
+    signals.send(
+        signals.authorization_granted,
+        sender=Consent,
+        request=request,
+        client=client,
+        user=user,
+        scope=scope,
+    )
+    return response
+
+
+def _finish(request: HttpRequest, grant: Any, user: Any) -> HttpResponse:
+    """Issue the code (user given) or access_denied (user None), as a redirect with iss."""
+    response = server.create_authorization_response(grant.request, grant_user=user, grant=grant)
+    return server.with_issuer(response, request)
+
+
+def _redirect_error(request: HttpRequest, grant: Any, error: str, description: str) -> HttpResponse:
+    oauth_error = OAuth2Error(
+        description=description,
+        error=error,
+        state=grant.request.payload.state,
+        redirect_uri=grant.redirect_uri,
+    )
+    return _error_response(request, grant.request, oauth_error)
+
+
+def _error_response(request: HttpRequest, oauth_request: Any, error: OAuth2Error) -> HttpResponse:
+    if error.redirect_uri:
+        response = server.handle_error_response(oauth_request, error)
+        return server.with_issuer(response, request)
+    return error_page(request, error.error, error.get_error_description())

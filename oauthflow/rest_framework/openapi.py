@@ -1,9 +1,9 @@
 """drf-spectacular support: imported by ``oauthflow.rest_framework`` when drf-spectacular is
 installed, which registers the extension (drf-spectacular finds extensions by subclass).
 
-The schema then has an ``oauth2`` security scheme (the authorization code flow with this
-server's authorize and token URLs and its scopes) and, on each operation, the scopes its
-permissions require. Nothing to write in the project.
+The schema then has an ``oauth2`` security scheme (the authorization code and client
+credentials flows with this server's authorize and token URLs and its scopes) and, on each
+operation, the scopes its permissions require. Nothing to write in the project.
 """
 
 from __future__ import annotations
@@ -47,7 +47,11 @@ class OAuth2AuthenticationScheme(OpenApiAuthenticationExtension):
                     "tokenUrl": token_url,
                     "refreshUrl": token_url,
                     "scopes": dict(known_scopes()),
-                }
+                },
+                "clientCredentials": {
+                    "tokenUrl": token_url,
+                    "scopes": dict(known_scopes()),
+                },
             },
         }
 

@@ -20,8 +20,13 @@ def security(schema, path, method):
     return schema["paths"][path][method]["security"]
 
 
-def test_security_scheme_is_the_authorization_code_flow(schema):
+def test_security_scheme_has_the_code_and_client_credentials_flows(schema):
     scheme = schema()["components"]["securitySchemes"]["oauth2"]
+    scopes = {
+        "read": "Read your data",
+        "write": "Change your data",
+        "profile": "See your name and email address",
+    }
     assert scheme == {
         "type": "oauth2",
         "flows": {
@@ -29,12 +34,9 @@ def test_security_scheme_is_the_authorization_code_flow(schema):
                 "authorizationUrl": "/oauth/authorize/",
                 "tokenUrl": "/oauth/token/",
                 "refreshUrl": "/oauth/token/",
-                "scopes": {
-                    "read": "Read your data",
-                    "write": "Change your data",
-                    "profile": "See your name and email address",
-                },
-            }
+                "scopes": scopes,
+            },
+            "clientCredentials": {"tokenUrl": "/oauth/token/", "scopes": scopes},
         },
     }
 

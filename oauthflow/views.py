@@ -52,7 +52,10 @@ def error_page(
 def _protect(response: HttpResponse) -> HttpResponse:
     # Pages of the authorization endpoint must not be framed (RFC 9700 §4.16) or cached.
     response.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: the URL (state, client_id) still never leaks to another
+    # site, but under no-referrer browsers send "Origin: null" with the consent form's
+    # POST, and Django's CSRF check rightly refuses that.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -174,12 +174,15 @@ def page(chromium, watch, live_server, demo_user, demo_client) -> Iterator:
     assert not watch.problems, "\n".join(watch.problems)
 
 
-def screenshot(page, name: str, width: int) -> None:
-    """Save docs/images/<name>.png when `make screenshots` asked for pictures."""
+def screenshot(page, name: str, width: int, height: int = 600) -> None:
+    """Save docs/images/<name>.png when `make screenshots` asked for pictures.
+
+    The picture is the whole page at ``width``; ``height`` is the least it shows.
+    """
     if not SCREENSHOTS_DIR:
         return
     size = page.viewport_size
-    page.set_viewport_size({"width": width, "height": 800})
+    page.set_viewport_size({"width": width, "height": height})
     Path(SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(Path(SCREENSHOTS_DIR) / f"{name}.png"), full_page=True)
     page.set_viewport_size(size)

@@ -56,7 +56,7 @@ def test_demo_end_to_end(page: Page, demo_user, demo_client):
     assert deny.get_attribute("class").replace("deny", "") == allow.get_attribute("class").replace(
         "allow", ""
     )
-    screenshot(page, "consent", width=720)
+    screenshot(page, "consent", width=720, height=540)
     allow.click()
 
     # Back at the demo: the code was redeemed and the API answered with the profile.

@@ -7,12 +7,13 @@ revoked or expired one), ``TokenHasScope`` checks ``required_scopes``.
 
 from __future__ import annotations
 
-from oauthflow.rest_framework.authentication import OAuth2Authentication
-from oauthflow.rest_framework.permissions import TokenHasScope
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from oauthflow.rest_framework.authentication import OAuth2Authentication
+from oauthflow.rest_framework.permissions import TokenHasScope
 
 
 class MeView(APIView):

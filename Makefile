@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python example_project/manage.py
 
-.PHONY: demo test test-sqlite test-postgres lint format install clean
+.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots
 
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	OAUTHFLOW_TEST_DB=postgres $(BIN)/python -m pytest
+
+## Regenerate the pictures in docs/images/ (consent page, demo result) in headless Chromium,
+## with the browser tests' own set-up: the end-to-end walk saves them as it goes.
+screenshots: $(STAMP)
+	OAUTHFLOW_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q -p no:cacheprovider \
+		--liveserver=127.0.0.1 tests/browser/test_demo.py -k end_to_end
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,9 +2,16 @@
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+
+# The browser tests run the example site (its URLs, templates and the demo client app),
+# so its folder must be importable however the settings are loaded (pytest, django-admin).
+EXAMPLE_DIR = BASE_DIR.parent / "example_project"
+if str(EXAMPLE_DIR) not in sys.path:
+    sys.path.append(str(EXAMPLE_DIR))
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -22,6 +29,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauthflow",
     "tests.testapp",
+    # No models and no URLs of its own here: only its templates and static files are found
+    # through it. The browser tests mount it with the example site's URLconf.
+    "democlient",
 ]
 
 MIDDLEWARE = [
@@ -32,6 +42,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The example site's CSP. It does nothing until CONTENT_SECURITY_POLICY is set, as the
+    # browser tests do; it must be here from the start because the live server builds its
+    # middleware chain once.
+    "example.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "tests.urls"

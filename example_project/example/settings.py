@@ -1,4 +1,5 @@
-"""Settings of the example site: an OAuth provider (oauthflow) and a DRF API it protects.
+"""Settings of the example site: an OAuth provider (oauthflow), a DRF API it protects,
+and a demo client app (democlient) that plays a third-party app at /demo/.
 
 SQLite by default; set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/oauthflow_example)
 to use PostgreSQL.
@@ -26,6 +27,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauthflow",
     "example",
+    # The pretend third-party app at /demo/; it uses the provider only over HTTP.
+    "democlient",
 ]
 
 MIDDLEWARE = [
@@ -36,7 +39,19 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "example.middleware.ContentSecurityPolicyMiddleware",
 ]
+
+# Every page works under this policy: no inline script or style, nothing from another
+# site (example/middleware.py sends it). No form-action directive on purpose: browsers
+# apply it to the redirects that follow a form post, and the consent form's answer
+# redirects to the client's site, wherever that is.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+    "frame-ancestors": "'none'",
+}
 
 ROOT_URLCONF = "example.urls"
 WSGI_APPLICATION = "example.wsgi.application"
@@ -83,4 +98,14 @@ OAUTHFLOW = {
         "read": "Read your profile and notes",
         "write": "Create and change your notes",
     },
+}
+
+# The demo client finds the provider over HTTP, as a third-party app would. runserver
+# is threaded, so the demo's requests to its own server are answered while it waits.
+DEMO_CLIENT = {
+    "PROVIDER_URL": os.environ.get("DEMO_PROVIDER_URL", "http://127.0.0.1:8000"),
+    "REDIRECT_URI": "http://127.0.0.1:8000/demo/callback",
+    # Written by `manage.py demo_setup` (git-ignored, mode 0600).
+    "CREDENTIALS_FILE": BASE_DIR / ".demo-client.json",
+    "SCOPE": "read",
 }

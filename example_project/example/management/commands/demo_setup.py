@@ -8,6 +8,7 @@ so the demo client app can use it; a real site never writes a secret to disk lik
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,8 +19,11 @@ from oauthflow.models import Client
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
 DEMO_CLIENT_NAME = "Demo Client"
-DEMO_REDIRECT_URI = "http://127.0.0.1:8000/demo/callback"
-CREDENTIALS_FILE = Path(settings.BASE_DIR) / ".demo-client.json"
+DEMO_REDIRECT_URI = settings.DEMO_CLIENT["REDIRECT_URI"]
+SITE_URL = "{0.scheme}://{0.netloc}".format(urlsplit(DEMO_REDIRECT_URI))
+DEMO_URL = SITE_URL + "/demo/"
+# The demo client app (democlient) reads the credentials back from the same file.
+CREDENTIALS_FILE = Path(settings.DEMO_CLIENT["CREDENTIALS_FILE"])
 
 
 class Command(BaseCommand):
@@ -45,7 +49,7 @@ class Command(BaseCommand):
             if client is None:
                 client = Client(
                     name=DEMO_CLIENT_NAME,
-                    homepage_url="http://127.0.0.1:8000/demo/",
+                    homepage_url=DEMO_URL,
                     redirect_uris=DEMO_REDIRECT_URI,
                     grant_types="authorization_code refresh_token",
                     allowed_scopes="read write",
@@ -57,10 +61,10 @@ class Command(BaseCommand):
             self._write_credentials({"client_id": client.client_id, "client_secret": secret})
 
         self.stdout.write(
-            "\nDemo ready.\n"
-            "  Open:            http://127.0.0.1:8000/\n"
+            "\nDemo ready. Open this page and press Connect:\n\n"
+            f"    {DEMO_URL}\n\n"
             f"  Sign in as:      {DEMO_USERNAME} / {DEMO_PASSWORD}\n"
-            "  Admin:           http://127.0.0.1:8000/admin/  (admin / admin-password)\n"
+            f"  Admin:           {SITE_URL}/admin/  (admin / admin-password)\n"
             f"  Demo client id:  {client.client_id}\n"
             f"  Redirect URI:    {DEMO_REDIRECT_URI}\n"
         )

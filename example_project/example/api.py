@@ -1,0 +1,37 @@
+"""The API the example site protects with oauthflow's bearer tokens.
+
+Only oauthflow's DRF classes guard it: ``OAuth2Authentication`` reads the bearer token
+(and answers 401 with ``WWW-Authenticate: Bearer … error="invalid_token"`` for a
+revoked or expired one), ``TokenHasScope`` checks ``required_scopes``.
+"""
+
+from __future__ import annotations
+
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oauthflow.rest_framework.authentication import OAuth2Authentication
+from oauthflow.rest_framework.permissions import TokenHasScope
+
+
+class MeView(APIView):
+    """GET /api/me/: the profile of the user who authorized the token (scope ``read``)."""
+
+    authentication_classes = [OAuth2Authentication]
+    permission_classes = [TokenHasScope]
+    required_scopes = ["read"]
+    # JSON only: the browsable API's pages use inline script, which the site's CSP forbids.
+    renderer_classes = [JSONRenderer]
+
+    def get(self, request: Request) -> Response:
+        user = request.user
+        return Response(
+            {
+                "username": user.get_username(),
+                "name": user.get_full_name(),
+                "email": user.email,
+                "date_joined": user.date_joined.date().isoformat(),
+            }
+        )

@@ -102,8 +102,10 @@ def test_pages_are_served_under_a_strict_csp(page: Page, demo_user, demo_client)
         assert "default-src 'self'" in policy, path
         assert "unsafe-inline" not in policy, path
     connect_and_sign_in(page)
-    consent = page.reload()  # the consent page again, to read its headers
-    assert consent.url.startswith(page.context.pages[0].url.split("?")[0])
+    expect(page).to_have_title("Allow Demo Client to use your account?")
+    # Fetch the consent page again with the browser's cookies, to read its headers.
+    consent = page.context.request.get(page.url)
+    assert consent.status == 200
     policy = consent.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
 

@@ -361,7 +361,25 @@ def _used_field(model: type) -> str | None:
     return {AuthorizationCode: "redeemed_at", RefreshToken: "rotated_at"}.get(model)
 
 
-class CredentialAdmin(admin.ModelAdmin):
+class RevokeOnlyAdmin(admin.ModelAdmin):
+    """Rows that are viewed and revoked, never added, edited or deleted by hand: deleting
+    would skip the revocation path (and its cache invalidation); oauthflow_cleartokens
+    removes dead rows."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return _has_model_perm(request, self.opts, "change")
+
+
+class CredentialAdmin(RevokeOnlyAdmin):
     """Read-only lists of issued codes and tokens. The digest is not shown: it is not
     secret, but it is useless to a person; the hint identifies a credential."""
 
@@ -399,19 +417,6 @@ class CredentialAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.get_fields(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Deleting would skip the revocation path; oauthflow_cleartokens removes dead rows.
-        return False
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return _has_model_perm(request, self.opts, "change")
 
     @admin.display(description=_("status"))
     def status(self, obj: Any) -> str:
@@ -470,7 +475,7 @@ class RefreshTokenAdmin(CredentialAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(RevokeOnlyAdmin):
     """Remembered consents. Revoking one also revokes every token of that user and client."""
 
     list_display = ("user", "client", "scope", "created_at", "updated_at")
@@ -480,19 +485,6 @@ class ConsentAdmin(admin.ModelAdmin):
     fields = ("user", "client", "scope", "created_at", "updated_at")
     readonly_fields = fields
     actions = ["revoke_selected"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Deleting only the consent would leave its tokens working; revoke instead.
-        return False
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return _has_model_perm(request, self.opts, "change")
 
     @admin.action(
         description=_("Revoke selected consents and their tokens"), permissions=["revoke"]

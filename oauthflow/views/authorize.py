@@ -81,14 +81,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         if decision == "allow":
             return _grant(request, grant, user, remember=True)
         if decision == "deny":
-            signals.send(
-                signals.authorization_denied,
-                sender=Consent,
-                request=request,
-                client=client,
-                user=user,
-                scope=scope,
-            )
+            _announce(signals.authorization_denied, request, grant, user)
             return _finish(request, grant, None)
         return error_page(request, "invalid_request", "Choose Allow or Deny.")
 
@@ -136,15 +129,19 @@ def _grant(request: HttpRequest, grant: Any, user: Any, *, remember: bool) -> Ht
                 )
                 consent.save(update_fields=["scope", "updated_at"])
         response = _finish(request, grant, user)
+    _announce(signals.authorization_granted, request, grant, user)
+    return response
+
+
+def _announce(signal: Any, request: HttpRequest, grant: Any, user: Any) -> None:
     signals.send(
-        signals.authorization_granted,
+        signal,
         sender=Consent,
         request=request,
-        client=client,
+        client=grant.client,
         user=user,
-        scope=scope,
+        scope=grant.request.scope,
     )
-    return response
 
 
 def _finish(request: HttpRequest, grant: Any, user: Any) -> HttpResponse:

@@ -27,7 +27,7 @@ def find_token(value: str, hint: str | None) -> AccessToken | RefreshToken | Non
     order = [first, *(m for m in (AccessToken, RefreshToken) if m is not first)]
     digest = tokens.digest(value)
     for model in order:
-        found = model.objects.select_related("client", "user").filter(digest=digest).first()
+        found = model.objects.select_related("client", "user").find(digest=digest)
         if found is not None:
             return found
     return None
@@ -126,11 +126,7 @@ def _live_access_token(value: str) -> AccessToken | None:
 def _live_refresh_token(value: str) -> RefreshToken | None:
     if not tokens.is_plausible(value):
         return None
-    token = (
-        RefreshToken.objects.select_related("client", "user")
-        .filter(digest=tokens.digest(value))
-        .first()
-    )
+    token = RefreshToken.objects.select_related("client", "user").find(digest=tokens.digest(value))
     now = timezone.now()
     if (
         token is None

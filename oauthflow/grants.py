@@ -171,16 +171,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
-        found = (
-            AuthorizationCode.objects.select_related("client", "user")
-            .filter(digest=tokens.digest(code))
-            .first()
-        )
+        found = AuthorizationCode.objects.select_related("user").find(digest=tokens.digest(code))
         # An expired code is just invalid, even if it was redeemed: reuse detection only
         # within the code's short lifetime, so an old code found in a log cannot be used
         # to revoke the user's authorization long after.
         if found is None or not found.check_client(client) or found.is_revoked():
             return None
+        found.client = client  # the same row, already loaded by client authentication
         if found.is_expired():
             return None
         if found.redeemed_at is not None:
@@ -216,15 +213,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        found = (
-            RefreshToken.objects.select_related("client", "user")
-            .filter(digest=tokens.digest(refresh_token))
-            .first()
+        found = RefreshToken.objects.select_related("user").find(
+            digest=tokens.digest(refresh_token)
         )
-        if found is None or found.is_revoked():
-            return None
         client = self.request.client
-        if found.rotated_at is not None and found.check_client(client):
+        if found is None or found.is_revoked() or not found.check_client(client):
+            return None
+        found.client = client  # the same row, already loaded by client authentication
+        if found.rotated_at is not None:
             raise ReuseDetected("refresh_token", found.family, client, found.user)
         if found.is_expired() or found.family_expires_at <= timezone.now():
             return None

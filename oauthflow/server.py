@@ -64,7 +64,7 @@ class AuthorizationServer(_AuthorizationServer):
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
             return None
-        return Client.objects.active().filter(client_id=client_id).first()
+        return Client.objects.active().find(client_id=client_id)
 
     def _generate_token(
         self,

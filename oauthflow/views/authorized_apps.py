@@ -26,9 +26,7 @@ def authorized_apps(request: HttpRequest) -> HttpResponse:
     the consent, so the next authorization request asks again."""
     if request.method == "POST":
         client_id = request.POST.get("client_id", "")
-        client = (
-            Client.objects.filter(client_id=client_id).first() if is_acceptable(client_id) else None
-        )
+        client = Client.objects.find(client_id=client_id) if is_acceptable(client_id) else None
         if client is None:
             return error_page(request, "invalid_request", "Unknown app.")
         revoke_grant(client, request.user, by="user")

@@ -157,11 +157,12 @@ def table(results: dict) -> str:
         lines.append("")
     lines.append("x ref = oauthflow's throughput / this variant's (median of per-rep ratios)")
     lines.append("! = a run of this cell had HTTP errors, socket errors or ran out of credentials")
-    lines += ["", f"{'target':<58}{'size':<10}{'measured':>10}  result"]
+    lines += ["", f"{'target':<58}{'size':<10}{'measured':>10}  result  per rep"]
     for v in results["targets"]:
         value = v["value"]
         shown = "-" if value is None else (f"{value:.2f}" if isinstance(value, float) else value)
-        lines.append(f"{v['target']:<58}{v['size']:<10}{shown:>10}  {v['result']}")
+        per_rep = " ".join(f"{x:.2f}" for x in v.get("per_rep") or [])
+        lines.append(f"{v['target']:<58}{v['size']:<10}{shown:>10}  {v['result']:<6}  {per_rep}")
     clear = results.get("cleartokens")
     if clear and "seconds" in clear:
         lines += ["", _cleartokens_line(clear)]

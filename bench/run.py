@@ -17,8 +17,8 @@ import shutil
 import socket
 import sys
 import tempfile
-import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import envs
 import report
 from load import Load, ensure_wrk
-from scenarios import SCENARIOS, Bench
+from scenarios import SCENARIOS, Bench, in_parallel
 from targets import BENCH, Server, Site
 
 FIRST_PORT = 18801
@@ -43,7 +43,7 @@ def options() -> argparse.Namespace:
     args = parser.parse_args()
     args.reps = args.reps or (1 if args.quick else 3)
     args.seconds = args.seconds or (1.0 if args.quick else 3.0)
-    args.warmup = 1.0 if args.quick else 2.0
+    args.warmup = 1.0
     large = 20_000 if args.quick else 1_000_000
     args.sizes = {"1k": 1_000, ("20k" if args.quick else "1M"): large}
     args.profile_requests = 50 if args.quick else 200
@@ -58,6 +58,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="oauthflow-bench-"))  # request files hold credentials
     print(f"oauthflow bench → {out.relative_to(BENCH.parent)}", flush=True)
 
+    if os.getloadavg()[0] > 1.0:
+        print(f"Note: load average {os.getloadavg()[0]:.1f} before the run: numbers will be noisy.")
     envs.ensure_services()
     envs.ensure_venvs(refresh=args.refresh_venvs)
     load = Load(ensure_wrk(), connections=args.connections)
@@ -82,7 +84,7 @@ def main() -> int:
         skipped = _skip_messages(capabilities)
         for message in skipped:
             print(f"SKIP {message}", flush=True)
-        print(f"Filling the token tables: {args.sizes} rows …", flush=True)
+        print(f"Filling the token tables: {args.sizes} rows … ({_clock(started)})", flush=True)
         rows = _fill(sites, args.sizes)
         bench = Bench(
             sites, servers, load, capabilities, work,
@@ -90,14 +92,15 @@ def main() -> int:
         )  # fmt: skip
         for scenario in SCENARIOS:
             if not bench.missing(scenario.needs):
+                print(f"{scenario.title} … ({_clock(started)})", flush=True)
                 bench.measure(scenario)
-        print("Counting queries per request …", flush=True)
+        print(f"Counting queries per request … ({_clock(started)})", flush=True)
         queries = bench.queries()
-        print("Profiling the token endpoint …", flush=True)
+        print(f"Profiling the token endpoint … ({_clock(started)})", flush=True)
         profiles = _profiles(sites["oauthflow", small], out / "profiles", args.profile_requests)
         cleartokens = None
         if capabilities["cleartokens"]:
-            print(f"oauthflow_cleartokens on the {large} tables' expired rows …", flush=True)
+            print(f"oauthflow_cleartokens, {large} tables … ({_clock(started)})", flush=True)
             cleartokens = _cleartokens(bench, large)
         results = {
             "meta": {
@@ -184,30 +187,19 @@ def _skip_messages(capabilities: dict[str, bool]) -> list[str]:
 
 
 def _fill(sites: dict[tuple[str, str], Site], sizes: dict[str, int]) -> dict:
-    """Every database filled to its size, two at a time (two cores)."""
-    counts: dict = {}
+    """Every database filled to its size, two at a time."""
+    counts: dict = defaultdict(dict)
 
     def fill(key: tuple[str, str]) -> None:
-        result = sites[key].task("fill", "--rows", str(sizes[key[1]]))
-        counts.setdefault(key[1], {})[key[0]] = result["rows"]
+        counts[key[1]][key[0]] = sites[key].task("fill", "--rows", str(sizes[key[1]]))["rows"]
 
-    threads = [threading.Thread(target=fill, args=(key,)) for key in sites]
-    for pair in (threads[i : i + 2] for i in range(0, len(threads), 2)):
-        for thread in pair:
-            thread.start()
-        for thread in pair:
-            thread.join()
-    return counts
+    in_parallel(fill, list(sites))
+    return dict(counts)
 
 
 def _profiles(site: Site, out: Path, count: int) -> dict:
-    site.task("prune")
-    return {
-        grant: site.task(
-            "profile", "--kind", grant, "--count", str(count), "--out", str(out / f"token-{grant}")
-        )
-        for grant in GRANTS
-    }
+    kinds = [arg for grant in GRANTS for arg in ("--kind", grant)]
+    return site.task("profile", *kinds, "--count", str(count), "--out", str(out))
 
 
 def _cleartokens(bench: Bench, size: str) -> dict:
@@ -218,8 +210,8 @@ def _cleartokens(bench: Bench, size: str) -> dict:
         if v.name == ("oauthflow" if bench.capabilities["protection"] else "hand lookup")
     )
     site, server = bench.sites["oauthflow", size], bench.servers["oauthflow", size]
-    site.task("prune")
-    pool = bench.mint(protected, size, 2000, ["cleartokens-pool"])[0]
+    pool = str(bench.work / "cleartokens-pool")
+    site.task("mint", "--prune", "--request", "bearer", "-", "2000", pool)
     paced = Load(bench.load.wrk, connections=2, delay_ms=10)  # at most ~200 requests/s
     baseline = paced.run(server.url(protected.path), "GET", pool, 5, wrap=True)
     background = paced.start(server.url(protected.path), "GET", pool, 600, wrap=True)
@@ -228,6 +220,10 @@ def _cleartokens(bench: Bench, size: str) -> dict:
     finally:
         during = background.finish()
     return {"view": protected.name, "baseline": baseline, "during": during, **result}
+
+
+def _clock(started: float) -> str:
+    return f"{time.time() - started:.0f} s"
 
 
 def _check_port_free(port: int) -> None:

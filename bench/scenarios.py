@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,22 +132,18 @@ class Bench:
 
     # Request files ------------------------------------------------------------------------
 
-    def mint(self, variant: Variant, size: str, count: int, names: list[str]) -> list[str]:
-        paths = [str(self.work / name) for name in names]
-        args = ["--kind", variant.kind, "--count", str(count)]
-        args += [arg for path in paths for arg in ("--out", path)]
-        if variant.client:
-            args += ["--client", variant.client]
-        self.sites[variant.site, size].task("mint", *args)
-        return paths
+    def mint(self, orders: dict[tuple[str, str], list[tuple]], *, prune: bool = False) -> None:
+        """Write request files: ``orders[(site, size)]`` lists (variant, count, path). One
+        task per site, sites in parallel; ``prune`` first deletes earlier credentials."""
 
-    def _pool(self, variant: Variant, tag: str, size: str, pools: dict) -> str:
-        """Reusable credentials: one file per site, kind and client, shared by variants."""
-        key = (variant.site, variant.kind, variant.client, size)
-        if key not in pools:
-            count = 1 if variant.kind == "client_credentials" else POOL
-            pools[key] = self.mint(variant, size, count, [f"{tag}-pool"])[0]
-        return pools[key]
+        def mint_at(key: tuple[str, str]) -> None:
+            args = ["--prune"] if prune else []
+            for variant, count, path in orders.get(key, []):
+                args += ["--request", variant.kind, variant.client or "-", str(count), path]
+            if args:
+                self.sites[key].task("mint", *args)
+
+        in_parallel(mint_at, list(self.sites) if prune else list(orders))
 
     # Runs ---------------------------------------------------------------------------------
 
@@ -166,65 +164,83 @@ class Bench:
             return self.seconds
         return min(SLOW_CAP, max(self.seconds, math.ceil(MIN_REQUESTS / max(rate, 0.1))))
 
-    def _prepare(self, scenario: Scenario, v: Variant, size: str, pools: dict):
-        """Warm one variant up at one size; its run length and one request file per rep."""
-        tag = f"{scenario.key}-{size}-{v.name.replace(' ', '_')}"
-        if not v.single_use:
-            pool = self._pool(v, tag, size, pools)
-            warm = self.run(v, size, pool, self.warmup)
-            return self._duration(warm["rate"]), [pool] * self.reps
-        warm_count = int(WARMUP_GUESS * self.warmup) + 20
-        warm = self.run(v, size, self.mint(v, size, warm_count, [f"{tag}-warm"])[0], self.warmup)
-        rate = warm["rate"]
-        if warm["exhausted_threads"]:
-            rate = 4 * warm_count / self.warmup  # it ran dry: the rate is a lower bound
-        seconds = self._duration(rate)
-        # Twice what the warm-up rate needs, and never fewer than a fast server could use.
-        need = math.ceil(max(rate * seconds * 2, WARMUP_GUESS * self.seconds)) + 50
-        return seconds, self.mint(v, size, need, [f"{tag}-rep{i}" for i in range(self.reps)])
-
     def measure(self, scenario: Scenario) -> None:
         """Warm every variant up at every size, then ``reps`` rounds of all of them in turn:
         A@1k A@1M B@1k B@1M … A@1k A@1M … so that ratios compare runs made side by side."""
-        variants = self.variants(scenario)
-        for site in self.sites.values():
-            site.task("prune")
-        pools: dict = {}
-        plan = {
-            (v, size): self._prepare(scenario, v, size, pools)
-            for v in variants
-            for size in self.sizes
-        }
+        variants = [(v, size) for v in self.variants(scenario) for size in self.sizes]
+        # Request files: reusable credentials in one pool per site, kind, client and size;
+        # single-use ones in one file per run, minted after the warm-up measured the rate.
+        files, warm_files, orders = {}, {}, defaultdict(list)
+        for v, size in variants:
+            tag = f"{scenario.key}-{size}-{v.site}-{v.kind}-{v.client or 'x'}"
+            if v.single_use:
+                warm_files[v, size] = str(self.work / f"{tag}-{v.name}-warm".replace(" ", "_"))
+                warm_count = int(WARMUP_GUESS * self.warmup) + 20
+                orders[v.site, size].append((v, warm_count, warm_files[v, size]))
+            else:
+                pool = str(self.work / f"{tag}-pool")
+                if pool not in warm_files.values():
+                    count = 1 if v.kind == "client_credentials" else POOL
+                    orders[v.site, size].append((v, count, pool))
+                warm_files[v, size] = pool
+                files[v, size] = [pool] * self.reps
+        self.mint(orders, prune=True)
+        seconds, orders = {}, defaultdict(list)
+        for v, size in variants:
+            warm = self.run(v, size, warm_files[v, size], self.warmup)
+            rate = warm["rate"]
+            if warm["exhausted_threads"]:  # it ran dry: the rate is a lower bound
+                rate = 4 * int(WARMUP_GUESS * self.warmup) / self.warmup
+            seconds[v, size] = self._duration(rate)
+            if v.single_use:
+                # Twice what the warm-up rate needs, never fewer than a fast server could use.
+                need = math.ceil(max(rate * seconds[v, size] * 2, WARMUP_GUESS * self.seconds))
+                stem = warm_files[v, size].removesuffix("-warm")
+                files[v, size] = [f"{stem}-rep{i}" for i in range(self.reps)]
+                orders[v.site, size] += [(v, need + 50, path) for path in files[v, size]]
+        self.mint(orders)
         for rep in range(self.reps):
-            for v in variants:
-                for size in self.sizes:
-                    seconds, files = plan[v, size]
-                    result = self.run(v, size, files[rep], seconds)
-                    self.runs.append(
-                        {"scenario": scenario.key, "size": size, "variant": v.name, "rep": rep}
-                        | result
-                    )
-                    print(
-                        f"  {scenario.key:<19} rep {rep + 1}/{self.reps} {v.name:<16} {size:<4}"
-                        f" {result['rate']:9.1f} req/s  p50"
-                        f" {result['latency_us']['p50'] / 1000:7.1f} ms  errors"
-                        f" {result['status_errors'] + result['socket_errors']}",
-                        flush=True,
-                    )
+            for v, size in variants:
+                result = self.run(v, size, files[v, size][rep], seconds[v, size])
+                self.runs.append(
+                    {"scenario": scenario.key, "size": size, "variant": v.name, "rep": rep} | result
+                )
+                print(
+                    f"  {scenario.key:<19} rep {rep + 1}/{self.reps} {v.name:<16} {size:<4}"
+                    f" {result['rate']:9.1f} req/s  p50"
+                    f" {result['latency_us']['p50'] / 1000:7.1f} ms  errors"
+                    f" {result['status_errors'] + result['socket_errors']}",
+                    flush=True,
+                )
 
     def queries(self) -> dict[str, dict[str, dict]]:
-        """Queries per warm request of every variant (small tables), counted in-process."""
-        counts: dict[str, dict[str, dict]] = {}
+        """Queries per warm request of every variant (small tables), counted in-process:
+        one task per site and server environment (the cached server has its own)."""
         size = self.sizes[0]
+        groups: dict[tuple, list[tuple[str, Variant]]] = defaultdict(list)
         for scenario in SCENARIOS:
-            if self.missing(scenario.needs):
-                continue
-            for v in self.variants(scenario):
-                args = ["--kind", v.kind, "--method", v.method, "--path", v.path]
-                if v.client:
-                    args += ["--client", v.client]
-                env = self.servers[v.server, size].env
-                counts.setdefault(scenario.key, {})[v.name] = self.sites[v.site, size].task(
-                    "queries", *args, **env
-                )
-        return counts
+            if not self.missing(scenario.needs):
+                for v in self.variants(scenario):
+                    env = tuple(sorted(self.servers[v.server, size].env.items()))
+                    groups[v.site, env].append((scenario.key, v))
+        counts: dict[str, dict[str, dict]] = defaultdict(dict)
+        for (site, env), probes in groups.items():
+            args = []
+            for _, v in probes:
+                args += ["--probe", v.kind, v.method, v.path, v.client or "-"]
+            found = self.sites[site, size].task("queries", *args, **dict(env))["probes"]
+            for (key, v), result in zip(probes, found, strict=True):
+                counts[key][v.name] = result
+        return dict(counts)
+
+
+def in_parallel(function, arguments: list, width: int = 2) -> None:
+    """``function(argument)`` for each argument, ``width`` at a time (the machine has 2 cores)."""
+    for start in range(0, len(arguments), width):
+        threads = [
+            threading.Thread(target=function, args=(a,)) for a in arguments[start : start + width]
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()

@@ -19,6 +19,7 @@ WORKERS = 2
 def psql(sql: str) -> None:
     """Run SQL on the server's maintenance database (PGHOST/PGPORT/PGUSER are honoured)."""
     env = {"PGHOST": "127.0.0.1", "PGUSER": "postgres", **os.environ}
+    env["PGOPTIONS"] = "-c client_min_messages=warning"
     subprocess.run(["psql", "-q", "-d", "postgres", "-c", sql], env=env, check=True)
 
 

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import json
 import os
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -64,6 +63,41 @@ def load_state() -> dict:
 
 def save_state(state: dict) -> None:
     Path(os.environ["BENCH_STATE"]).write_text(json.dumps(state))
+
+
+# Filler rows ----------------------------------------------------------------------------
+
+_SECONDARY_INDEXES = """
+    SELECT index.relname, pg_get_indexdef(i.indexrelid), con.conname,
+           pg_get_constraintdef(con.oid)
+    FROM pg_index AS i
+    JOIN pg_class AS index ON index.oid = i.indexrelid
+    LEFT JOIN pg_constraint AS con ON con.conindid = i.indexrelid AND con.contype = 'u'
+    WHERE i.indrelid = %s::regclass AND NOT i.indisprimary"""
+
+
+def bulk_insert(cursor, table: str, sql: str, params: dict) -> None:
+    """Run one big INSERT … SELECT into ``table`` the fast way, in the caller's transaction:
+    its secondary indexes and unique constraints are dropped first and built again after
+    (a sorted build is several times faster than a million index insertions), and, for a
+    superuser, foreign-key triggers are skipped (the filler's client and user exist)."""
+    cursor.execute("SET LOCAL synchronous_commit = off")
+    cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    if cursor.fetchone()[0]:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+    cursor.execute(_SECONDARY_INDEXES, [table])
+    indexes = cursor.fetchall()
+    for index, _, constraint, _ in indexes:
+        if constraint:
+            cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint}"')
+        else:
+            cursor.execute(f'DROP INDEX "{index}"')
+    cursor.execute(sql, params)
+    for _, index_sql, constraint, constraint_sql in indexes:
+        if constraint:
+            cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{constraint}" {constraint_sql}')
+        else:
+            cursor.execute(index_sql)
 
 
 # In-process requests (query counts and profiles) ----------------------------------------
@@ -167,15 +201,56 @@ def _package(path: str) -> str:
 # Command line ---------------------------------------------------------------------------
 
 
-def main(commands: dict[str, Callable], arguments: dict[str, list[tuple]]) -> None:
-    """Dispatch ``python -m <site>.tasks NAME --option value`` to ``commands[NAME]``."""
+def cli(site) -> None:
+    """``python -m <site>.tasks COMMAND``: the commands every site offers, on the functions
+    its tasks module defines (setup, fill, prune, items, capabilities, and optionally
+    cleartokens and TOKEN_PATH for profiles)."""
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in commands:
-        command = sub.add_parser(name)
-        for flag, kwargs in arguments.get(name, []):
-            command.add_argument(flag, **kwargs)
-    args = vars(parser.parse_args())
-    result = commands[args.pop("command")](**args)
-    emit(result if result is not None else {})
-    sys.stdout.flush()
+    sub.add_parser("setup")
+    sub.add_parser("capabilities")
+    sub.add_parser("cleartokens")
+    sub.add_parser("fill").add_argument("--rows", type=int, required=True)
+    mint_ = sub.add_parser("mint", help="write request files: KIND CLIENT COUNT PATH")
+    mint_.add_argument("--prune", action="store_true", help="delete earlier credentials first")
+    mint_.add_argument("--request", nargs=4, action="append", default=[])
+    queries = sub.add_parser("queries", help="count queries: KIND METHOD PATH CLIENT")
+    queries.add_argument("--probe", nargs=4, action="append", required=True)
+    profile_ = sub.add_parser("profile")
+    profile_.add_argument("--kind", action="append", required=True)
+    profile_.add_argument("--count", type=int, required=True)
+    profile_.add_argument("--out", required=True)
+    args = parser.parse_args()
+
+    def client(value: str) -> str | None:
+        return None if value == "-" else value
+
+    if args.command == "fill":
+        result = site.fill(args.rows)
+    elif args.command == "mint":
+        result = {"pruned": site.prune() if args.prune else None, "count": []}
+        for kind, name, count, path in args.request:
+            result["count"].append(write_lines(path, site.items(kind, int(count), client(name))))
+    elif args.command == "queries":
+        result = {"probes": []}
+        for kind, method, path, name in args.probe:
+            # Bearer tokens are reusable: the same one twice, so the second (counted) request
+            # is warm; a cache, when on, then answers it.
+            requests = site.items(kind, 1, client(name)) * 2
+            if kind not in ("bearer", "introspect"):
+                requests = site.items(kind, 3, client(name))
+            result["probes"].append(count_queries(method, path, requests))
+    elif args.command == "profile":
+        site.prune()
+        result = {
+            kind: profile(
+                "POST",
+                site.TOKEN_PATH,
+                site.items(kind, args.count + 1),
+                f"{args.out}/token-{kind}",
+            )
+            for kind in args.kind
+        }
+    else:
+        result = getattr(site, args.command)()
+    emit(result)

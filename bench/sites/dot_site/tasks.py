@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import uuid
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -24,16 +25,7 @@ from django.utils import timezone  # noqa: E402
 from oauth2_provider.generators import generate_client_secret  # noqa: E402
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken  # noqa: E402
 from oauthlib.common import generate_token  # noqa: E402
-from shared import (  # noqa: E402
-    REDIRECT_URI,
-    basic,
-    count_queries,
-    load_state,
-    main,
-    s256,
-    save_state,
-    write_lines,
-)
+from shared import REDIRECT_URI, basic, bulk_insert, cli, load_state, s256, save_state  # noqa: E402
 
 APPLICATIONS = {
     # label: (grant type, hash_client_secret)
@@ -44,9 +36,10 @@ APPLICATIONS = {
     "filler": (Application.GRANT_AUTHORIZATION_CODE, False),
 }
 TABLES = (AccessToken, RefreshToken, Grant)
+TOKEN_PATH = "/o/token/"
 
-# The filler, tokens in clear with their checksum as DOT stores them, inserted in the order
-# of each table's unique index (see the oauthflow site's FILLER_SQL).
+# The filler: tokens in clear with their checksum, as DOT stores them (see the oauthflow
+# site's FILLER_SQL).
 FILLER_SQL = """
     CREATE TEMP TABLE filler ON COMMIT DROP AS
     SELECT %(tag)s || g::text AS token,
@@ -59,21 +52,21 @@ FILL_SQL = {
              resource)
         SELECT token, checksum, now() - interval '1 day', 'read', %(app)s, %(user)s,
                now() - interval '2 days', now() - interval '2 days', '[]'
-        FROM filler ORDER BY checksum""",
+        FROM filler""",
     "oauth2_provider_refreshtoken": """
         INSERT INTO oauth2_provider_refreshtoken
             (token, token_checksum, application_id, user_id, created, updated, token_family,
              resource)
         SELECT token, checksum, %(app)s, %(user)s, now() - interval '2 days',
                now() - interval '2 days', left(checksum, 32)::uuid, '[]'
-        FROM filler ORDER BY checksum""",
+        FROM filler""",
     "oauth2_provider_grant": """
         INSERT INTO oauth2_provider_grant
             (code, expires, redirect_uri, scope, application_id, user_id, created, updated,
              code_challenge, code_challenge_method, nonce, claims, resource)
         SELECT token, now() + interval '1 day', %(redirect_uri)s, 'read', %(app)s, %(user)s,
                now() - interval '2 days', now() - interval '2 days', 'x', 'S256', '', '', '[]'
-        FROM filler ORDER BY token""",
+        FROM filler""",
 }
 
 
@@ -121,12 +114,11 @@ def fill(rows: int) -> dict:
         have = model.objects.filter(application_id=app).count()
         if have < rows:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
                 params = {"app": app, "user": user, "start": have + 1, "stop": rows}
                 params["redirect_uri"] = REDIRECT_URI
                 params["tag"] = f"filler-{table}-"
                 cursor.execute(FILLER_SQL, params)
-                cursor.execute(FILL_SQL[table], params)
+                bulk_insert(cursor, table, FILL_SQL[table], params)
         counts[table] = model.objects.count()
     with connection.cursor() as cursor:
         for model in TABLES:
@@ -148,10 +140,11 @@ def _app(label: str) -> tuple[Application, str]:
     return Application.objects.get(pk=entry["pk"]), basic(entry["id"], entry["secret"])
 
 
-def items(kind: str, count: int, client: str = "default") -> list[tuple[str, str]]:
+def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, str]]:
     """``count`` requests of ``kind`` for the ``default`` or ``hasher-off`` application."""
     now = timezone.now()
     user = get_user_model().objects.get(username="bench-user")
+    client = client or "default"
     app, app_auth = _app(f"code-{client}")
     if kind == "client_credentials":
         _, auth = _app(f"cc-{client}")
@@ -231,46 +224,9 @@ def _mint_tokens(app: Application, user, count: int, *, with_refresh: bool):
     return access_values, refresh_values
 
 
-def mint(kind: str, count: int, out: list[str], client: str | None = None) -> dict:
-    """Write ``count`` requests of ``kind`` to each file in ``out``."""
-    return {"count": [write_lines(path, items(kind, count, client or "default")) for path in out]}
-
-
-def queries(kind: str, method: str, path: str, client: str | None = None) -> dict:
-    if kind in ("bearer", "introspect"):
-        requests = items(kind, 1, client or "default") * 2
-    else:
-        requests = items(kind, 3, client or "default")
-    return count_queries(method, path, requests)
-
-
 def capabilities() -> dict:
     return {}
 
 
 if __name__ == "__main__":
-    main(
-        {
-            "setup": setup,
-            "fill": fill,
-            "prune": prune,
-            "mint": mint,
-            "queries": queries,
-            "capabilities": capabilities,
-        },
-        {
-            "fill": [("--rows", {"type": int, "required": True})],
-            "mint": [
-                ("--kind", {"required": True}),
-                ("--count", {"type": int, "required": True}),
-                ("--out", {"required": True, "action": "append"}),
-                ("--client", {"default": None}),
-            ],
-            "queries": [
-                ("--kind", {"required": True}),
-                ("--method", {"required": True}),
-                ("--path", {"required": True}),
-                ("--client", {"default": None}),
-            ],
-        },
-    )
+    cli(sys.modules[__name__])

@@ -11,10 +11,11 @@ WSGI_APPLICATION = "oauthflow_site.wsgi.application"
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The bench's own Redis database: the bench clears it (FLUSHDB) between scenarios.
     "tokens": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-        "KEY_PREFIX": "oauthflow-bench",
+        "KEY_PREFIX": f"oauthflow-bench-{os.environ.get('BENCH_DB', '')}",
     },
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import time
 import uuid
 from datetime import timedelta
@@ -25,16 +26,7 @@ from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from shared import (  # noqa: E402
-    REDIRECT_URI,
-    basic,
-    count_queries,
-    load_state,
-    main,
-    profile,
-    save_state,
-    write_lines,
-)
+from shared import REDIRECT_URI, basic, bulk_insert, cli, load_state, save_state  # noqa: E402
 
 from oauthflow import tokens  # noqa: E402
 from oauthflow.models import AccessToken, AuthorizationCode, Client, RefreshToken  # noqa: E402
@@ -48,10 +40,10 @@ CLIENTS = {
     "filler": {"grant_types": "authorization_code refresh_token", "redirect_uris": REDIRECT_URI},
 }
 TABLES = (AccessToken, RefreshToken, AuthorizationCode)
+TOKEN_PATH = "/oauth/token/"
 
-# The filler: each row gets its own digest (sha256 of "<tag><n>") and family. Rows go in in
-# digest order, so the unique indexes grow at their right edge instead of at random pages
-# (several times faster); the index they end up with is the same.
+# The filler: each row gets its own digest (sha256 of "<tag><n>") and family; shared.bulk_insert
+# runs the INSERT with the indexes dropped and builds them again after.
 FILLER_SQL = """
     CREATE TEMP TABLE filler ON COMMIT DROP AS
     SELECT encode(sha256(convert_to(%(tag)s || g::text, 'UTF8')), 'hex') AS digest
@@ -62,21 +54,21 @@ FILL_SQL = {
             (digest, hint, client_id, user_id, scope, family, created_at, expires_at)
         SELECT digest, 'ofat_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid,
                now() - interval '2 days', now() - interval '1 day'
-        FROM filler ORDER BY digest""",
+        FROM filler""",
     "oauthflow_refreshtoken": """
         INSERT INTO oauthflow_refreshtoken
             (digest, hint, client_id, user_id, scope, family, created_at, expires_at,
              family_expires_at)
         SELECT digest, 'ofrt_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid,
                now() - interval '2 days', now() + interval '30 days', now() + interval '90 days'
-        FROM filler ORDER BY digest""",
+        FROM filler""",
     "oauthflow_authorizationcode": """
         INSERT INTO oauthflow_authorizationcode
             (digest, hint, client_id, user_id, scope, family, created_at, expires_at,
              redirect_uri, code_challenge, code_challenge_method)
         SELECT digest, 'ofac_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid,
                now() - interval '2 days', now() + interval '1 day', %(redirect_uri)s, 'x', 'S256'
-        FROM filler ORDER BY digest""",
+        FROM filler""",
 }
 
 
@@ -118,12 +110,11 @@ def fill(rows: int) -> dict:
         have = model.objects.filter(client_id=client).count()
         if have < rows:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
                 params = {"client": client, "user": user, "start": have + 1, "stop": rows}
                 params["redirect_uri"] = REDIRECT_URI
                 params["tag"] = f"filler-{table}-"
                 cursor.execute(FILLER_SQL, params)
-                cursor.execute(FILL_SQL[table], params)
+                bulk_insert(cursor, table, FILL_SQL[table], params)
         counts[table] = model.objects.count()
     with connection.cursor() as cursor:
         for model in TABLES:
@@ -148,8 +139,9 @@ def _client(label: str) -> tuple[Client, str]:
     return Client.objects.get(pk=entry["pk"]), basic(entry["id"], entry["secret"])
 
 
-def items(kind: str, count: int) -> list[tuple[str, str]]:
-    """``count`` requests of ``kind``, each with fresh credentials where the kind needs them."""
+def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, str]]:
+    """``count`` requests of ``kind``, each with fresh credentials where the kind needs them.
+    (``client`` is for DOT's two applications; oauthflow has one client per kind.)"""
     now = timezone.now()
     user = get_user_model().objects.get(username="bench-user")
     app, app_auth = _client("app")
@@ -239,23 +231,6 @@ def _mint_tokens(app: Client, user, count: int, *, with_refresh: bool):
     return access_values, refresh_values
 
 
-def mint(kind: str, count: int, out: list[str], client: str | None = None) -> dict:
-    """Write ``count`` requests of ``kind`` to each file in ``out`` (one client per kind)."""
-    return {"count": [write_lines(path, items(kind, count)) for path in out]}
-
-
-def queries(kind: str, method: str, path: str, client: str | None = None) -> dict:
-    if kind in ("bearer", "introspect"):
-        requests = items(kind, 1) * 2  # the same token twice: the second is the warm one
-    else:
-        requests = items(kind, 3)
-    return count_queries(method, path, requests)
-
-
-def profile_grant(kind: str, count: int, out: str) -> dict:
-    return profile("POST", "/oauth/token/", items(kind, count + 1), out)
-
-
 def cleartokens() -> dict:
     if "oauthflow_cleartokens" not in get_commands():
         return {"skipped": "oauthflow_cleartokens is not in this checkout"}
@@ -275,35 +250,4 @@ def capabilities() -> dict:
 
 
 if __name__ == "__main__":
-    main(
-        {
-            "setup": setup,
-            "fill": fill,
-            "prune": prune,
-            "mint": mint,
-            "queries": queries,
-            "profile": profile_grant,
-            "cleartokens": cleartokens,
-            "capabilities": capabilities,
-        },
-        {
-            "fill": [("--rows", {"type": int, "required": True})],
-            "mint": [
-                ("--kind", {"required": True}),
-                ("--count", {"type": int, "required": True}),
-                ("--out", {"required": True, "action": "append"}),
-                ("--client", {"default": None}),
-            ],
-            "queries": [
-                ("--kind", {"required": True}),
-                ("--method", {"required": True}),
-                ("--path", {"required": True}),
-                ("--client", {"default": None}),
-            ],
-            "profile": [
-                ("--kind", {"required": True}),
-                ("--count", {"type": int, "required": True}),
-                ("--out", {"required": True}),
-            ],
-        },
-    )
+    cli(sys.modules[__name__])

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python example_project/manage.py
 
-.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots
+.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench
 
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## oauthflow against django-oauth-toolkit, side by side (docs/benchmarks.md). Needs PostgreSQL
+## and Redis; makes its own virtualenvs under bench/. BENCH_QUICK=1 for a short smoke run.
+bench:
+	$(PYTHON) bench/run.py $(if $(BENCH_QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/test.sqlite3

@@ -1,0 +1,217 @@
+"""Turning runs into the table: medians, ratios within each repetition, targets, JSON."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+#: (scenario, numerator, denominator, minimum ratio). Ratios are throughput ratios.
+RATIO_TARGETS = [
+    ("protected", "oauthflow", "hand lookup", 0.9),
+    ("protected", "oauthflow", "dot", 3.0),
+    ("protected", "oauthflow+cache", "oauthflow", 1.0),  # "no slower than the database path"
+    *[
+        (grant, "oauthflow", reference, minimum)
+        for grant in ("authorization_code", "refresh_token", "client_credentials")
+        for reference, minimum in (("dot", 10.0), ("dot hasher off", 2.0))
+    ],
+    ("introspection", "oauthflow", "dot", 2.0),
+    ("introspection", "oauthflow", "dot hasher off", 2.0),
+]
+#: (scenario, variant, most queries per request).
+QUERY_BUDGETS = [
+    ("protected", "oauthflow", 1),
+    ("protected", "oauthflow+cache", 0),
+    ("authorization_code", "oauthflow", 5),
+    ("refresh_token", "oauthflow", 6),
+]
+SIZE_TOLERANCE = 0.10  # 1M vs 1k: "the same" means within 10 %
+CLEARTOKENS_LIMIT = 60.0
+
+
+def rates(runs: list[dict], scenario: str, size: str, variant: str) -> list[float]:
+    return [
+        r["rate"]
+        for r in sorted(runs, key=lambda r: r["rep"])
+        if (r["scenario"], r["size"], r["variant"]) == (scenario, size, variant)
+    ]
+
+
+def ratio_within_reps(runs, scenario, size, numerator, denominator) -> list[float]:
+    top, bottom = rates(runs, scenario, size, numerator), rates(runs, scenario, size, denominator)
+    return [a / b for a, b in zip(top, bottom, strict=False) if b > 0]
+
+
+def evaluate(results: dict) -> list[dict]:
+    """Every target with its measured value and PASS, FAIL or SKIP (never a guess)."""
+    runs, sizes, verdicts = results["runs"], results["sizes"], []
+    for scenario, top, bottom, minimum in RATIO_TARGETS:
+        for size in sizes:
+            per_rep = ratio_within_reps(runs, scenario, size, top, bottom)
+            verdicts.append(
+                {
+                    "target": f"{scenario}: {top} / {bottom} >= {minimum:g}x",
+                    "size": size,
+                    "value": statistics.median(per_rep) if per_rep else None,
+                    "per_rep": per_rep,
+                    "result": _verdict(per_rep and statistics.median(per_rep) >= minimum, per_rep),
+                }
+            )
+    for scenario, variant, budget in QUERY_BUDGETS:
+        counted = results["queries"].get(scenario, {}).get(variant)
+        value = counted["queries"] if counted else None
+        verdicts.append(
+            {
+                "target": f"{scenario}: {variant} queries <= {budget}",
+                "size": sizes[0],
+                "value": value,
+                "result": _verdict(value is not None and value <= budget, counted),
+            }
+        )
+    verdicts += _size_verdicts(runs, sizes)
+    clear = results.get("cleartokens") or {}
+    verdicts.append(
+        {
+            "target": f"oauthflow_cleartokens < {CLEARTOKENS_LIMIT:g} s, requests served",
+            "size": sizes[-1],
+            "value": clear.get("seconds"),
+            "result": _verdict(
+                clear.get("seconds") is not None
+                and clear["seconds"] < CLEARTOKENS_LIMIT
+                and clear["during"]["requests"] > 0
+                and clear["during"]["status_errors"] + clear["during"]["socket_errors"] == 0,
+                clear.get("seconds"),
+            ),
+        }
+    )
+    return verdicts
+
+
+def _size_verdicts(runs: list[dict], sizes: list[str]) -> list[dict]:
+    """oauthflow's rate with large tables over its rate with small ones, paired by rep (the
+    sizes run side by side): "the same" means the median is within SIZE_TOLERANCE of 1."""
+    if len(sizes) < 2:
+        return []
+    small, large = sizes[0], sizes[-1]
+    verdicts = []
+    for scenario in dict.fromkeys(r["scenario"] for r in runs):
+        for variant in ("oauthflow", "oauthflow+cache"):
+            a, b = rates(runs, scenario, small, variant), rates(runs, scenario, large, variant)
+            per_rep = [y / x for x, y in zip(a, b, strict=False) if x > 0]
+            if not per_rep:
+                continue
+            value = statistics.median(per_rep)
+            verdicts.append(
+                {
+                    "target": f"{scenario}: {variant} {large} / {small} = 1 ± {SIZE_TOLERANCE:g}",
+                    "size": f"{small}->{large}",
+                    "value": value,
+                    "per_rep": per_rep,
+                    "result": "PASS" if abs(value - 1) <= SIZE_TOLERANCE else "FAIL",
+                }
+            )
+    return verdicts
+
+
+def _verdict(passed, measured) -> str:
+    if measured is None or measured == []:
+        return "SKIP"
+    return "PASS" if passed else "FAIL"
+
+
+# Printing -------------------------------------------------------------------------------
+
+
+def table(results: dict) -> str:
+    runs, sizes, queries = results["runs"], results["sizes"], results["queries"]
+    meta = results["meta"]
+    lines = [
+        f"oauthflow bench {meta['started']}  ({meta['mode']}: {meta['reps']} reps x "
+        f"{meta['seconds']:g} s, interleaved; {meta['generator']} -c{meta['connections']}; "
+        f"gunicorn 2 sync workers; {meta['cores']} cores)",
+        "versions: " + "; ".join(f"{s}: {v}" for s, v in meta["versions"].items()),
+        *_rows(results["rows"]),
+        "",
+        f"{'scenario':<32}{'variant':<17}{'q/req':>6}"
+        + "".join(f"{'req/s ' + s:>13}{'x ref ' + s:>11}" for s in sizes),
+    ]
+    for scenario in dict.fromkeys(r["scenario"] for r in runs):
+        title = results["titles"].get(scenario, scenario)
+        variants = list(dict.fromkeys(r["variant"] for r in runs if r["scenario"] == scenario))
+        reference = _reference(scenario, variants)
+        for i, variant in enumerate(variants):
+            counted = queries.get(scenario, {}).get(variant)
+            row = f"{title if i == 0 else '':<32}{variant:<17}"
+            row += f"{counted['queries'] if counted else '-':>6}"
+            for size in sizes:
+                values = rates(runs, scenario, size, variant)
+                median = statistics.median(values) if values else float("nan")
+                flag = "!" if _problems(runs, scenario, size, variant) else " "
+                per_rep = ratio_within_reps(runs, scenario, size, "oauthflow", variant)
+                ratio = f"{statistics.median(per_rep):.2f}" if per_rep else "-"
+                if variant == reference or variant.startswith("oauthflow"):
+                    ratio = ""
+                row += f"{median:12.1f}{flag}{ratio:>11}"
+            lines.append(row)
+        lines.append("")
+    lines.append("x ref = oauthflow's throughput / this variant's (median of per-rep ratios)")
+    lines.append("! = a run of this cell had HTTP errors, socket errors or ran out of credentials")
+    lines += ["", f"{'target':<58}{'size':<10}{'measured':>10}  result  per rep"]
+    for v in results["targets"]:
+        value = v["value"]
+        shown = "-" if value is None else (f"{value:.2f}" if isinstance(value, float) else value)
+        per_rep = " ".join(f"{x:.2f}" for x in v.get("per_rep") or [])
+        lines.append(f"{v['target']:<58}{v['size']:<10}{shown:>10}  {v['result']:<6}  {per_rep}")
+    clear = results.get("cleartokens")
+    if clear and "seconds" in clear:
+        lines += ["", _cleartokens_line(clear)]
+    if results["skipped"]:
+        lines += ["", "skipped:"] + [f"  - {s}" for s in results["skipped"]]
+    for grant, prof in results.get("profiles", {}).items():
+        top = ", ".join(f"{name} {share}%" for name, share in list(prof["by_package"].items())[:4])
+        lines.append(f"profile {grant}: {prof['ms_per_request']:.1f} ms/request in-process; {top}")
+    return "\n".join(lines)
+
+
+def _rows(rows: dict) -> list[str]:
+    """Rows in each token table when a size's runs began (filler, plus what earlier runs left)."""
+    return [
+        f"rows at {size}: "
+        + "; ".join(
+            f"{site} " + " ".join(f"{table.split('_')[-1]} {n:,}" for table, n in tables.items())
+            for site, tables in sites.items()
+        )
+        for size, sites in rows.items()
+    ]
+
+
+def _reference(scenario: str, variants: list[str]) -> str:
+    return "oauthflow" if "oauthflow" in variants else variants[0]
+
+
+def _problems(runs, scenario, size, variant) -> bool:
+    return any(
+        r["status_errors"] or r["socket_errors"] or r["timeouts"] or r["exhausted_threads"]
+        for r in runs
+        if (r["scenario"], r["size"], r["variant"]) == (scenario, size, variant)
+    )
+
+
+def _cleartokens_line(clear: dict) -> str:
+    base, during = clear["baseline"]["latency_us"], clear["during"]["latency_us"]
+    removed = sum(clear["before"].values()) - sum(clear["after"].values())
+    return (
+        f"cleartokens: {clear['seconds']:.1f} s, {removed:,} rows removed; {clear['view']} GET "
+        f"p50/p99 {base['p50'] / 1000:.1f}/{base['p99'] / 1000:.1f} ms before, "
+        f"{during['p50'] / 1000:.1f}/{during['p99'] / 1000:.1f} ms during "
+        f"({clear['during']['requests']} requests, "
+        f"{clear['during']['status_errors'] + clear['during']['socket_errors']} errors)"
+    )
+
+
+def write(results: dict, out: Path) -> Path:
+    path = out / "results.json"
+    path.write_text(json.dumps(results, indent=1, default=str))
+    (out / "table.txt").write_text(table(results) + "\n")
+    return path

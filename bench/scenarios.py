@@ -1,0 +1,246 @@
+"""What is measured: each scenario, its variants (oauthflow and its references), and the
+interleaved runs (A B C A B C …) that measure them."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from load import Load
+from targets import Server, Site
+
+TOKEN = {"oauthflow": "/oauth/token/", "dot": "/o/token/"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str  # as printed
+    server: str  # which gunicorn serves it
+    method: str
+    path: str
+    kind: str  # what the site mints for it (see the sites' tasks.items)
+    client: str | None = None  # DOT: the "default" (hashed) or "hasher-off" application
+    needs: str | None = None  # a capability of this checkout, else the variant is skipped
+
+    @property
+    def site(self) -> str:
+        return "dot" if self.server == "dot" else "oauthflow"
+
+    @property
+    def single_use(self) -> bool:
+        return self.kind in ("authorization_code", "refresh_token")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    variants: tuple[Variant, ...]
+    needs: str | None = None  # when missing, the whole scenario is skipped
+
+
+def _token_scenario(grant: str, title: str) -> Scenario:
+    return Scenario(
+        grant,
+        title,
+        (
+            Variant("oauthflow", "oauthflow", "POST", TOKEN["oauthflow"], grant),
+            Variant("dot", "dot", "POST", TOKEN["dot"], grant, client="default"),
+            Variant("dot hasher off", "dot", "POST", TOKEN["dot"], grant, client="hasher-off"),
+        ),
+    )
+
+
+SCENARIOS = (
+    Scenario(
+        "protected",
+        "protected DRF GET",
+        (
+            Variant("unprotected", "oauthflow", "GET", "/api/open/", "bearer"),
+            Variant("hand lookup", "oauthflow", "GET", "/api/hand/", "bearer"),
+            Variant(
+                "oauthflow", "oauthflow", "GET", "/api/protected/", "bearer", needs="protection"
+            ),
+            Variant(
+                "oauthflow+cache",
+                "oauthflow-cache",
+                "GET",
+                "/api/protected/",
+                "bearer",
+                needs="protection",
+            ),
+            Variant("dot", "dot", "GET", "/api/protected/", "bearer", client="default"),
+        ),
+    ),
+    _token_scenario("authorization_code", "token: authorization_code+PKCE"),
+    _token_scenario("refresh_token", "token: refresh_token (rotation)"),
+    _token_scenario("client_credentials", "token: client_credentials"),
+    Scenario(
+        "introspection",
+        "introspection",
+        (
+            Variant("oauthflow", "oauthflow", "POST", "/oauth/introspect/", "introspect"),
+            Variant("dot", "dot", "POST", "/o/introspect/", "introspect", client="default"),
+            Variant(
+                "dot hasher off", "dot", "POST", "/o/introspect/", "introspect", client="hasher-off"
+            ),
+        ),
+        needs="introspection",
+    ),
+)
+
+POOL = 2000  # distinct reusable credentials (access tokens) cycled through in a run
+WARMUP_GUESS = 400  # requests per second assumed when minting single-use warm-up files
+MIN_REQUESTS = 12  # a run of a slow variant lasts until about this many requests complete…
+SLOW_CAP = 10.0  # …but at most this many seconds
+
+
+class Bench:
+    """Runs scenarios against running servers and collects every run's numbers.
+
+    ``sites`` and ``servers`` are keyed by (name, size): each table size has its own
+    databases and servers, so the 1k and 1M runs of a variant interleave too.
+    """
+
+    def __init__(
+        self,
+        sites: dict[tuple[str, str], Site],
+        servers: dict[tuple[str, str], Server],
+        load: Load,
+        capabilities: dict[str, bool],
+        work: Path,
+        *,
+        sizes: list[str],
+        seconds: float,
+        warmup: float,
+        reps: int,
+    ):
+        self.sites, self.servers, self.load = sites, servers, load
+        self.capabilities, self.work, self.sizes = capabilities, work, sizes
+        self.seconds, self.warmup, self.reps = seconds, warmup, reps
+        self.runs: list[dict] = []
+
+    def missing(self, needs: str | None) -> bool:
+        return needs is not None and not self.capabilities.get(needs, False)
+
+    def variants(self, scenario: Scenario) -> list[Variant]:
+        return [v for v in scenario.variants if not self.missing(v.needs)]
+
+    # Request files ------------------------------------------------------------------------
+
+    def mint(self, orders: dict[tuple[str, str], list[tuple]], *, prune: bool = False) -> None:
+        """Write request files: ``orders[(site, size)]`` lists (variant, count, path). One
+        task per site, sites in parallel; ``prune`` first deletes earlier credentials."""
+
+        def mint_at(key: tuple[str, str]) -> None:
+            args = ["--prune"] if prune else []
+            for variant, count, path in orders.get(key, []):
+                args += ["--request", variant.kind, variant.client or "-", str(count), path]
+            if args:
+                self.sites[key].task("mint", *args)
+
+        in_parallel(mint_at, list(self.sites) if prune else list(orders))
+
+    # Runs ---------------------------------------------------------------------------------
+
+    def run(self, variant: Variant, size: str, lines: str, seconds: float) -> dict:
+        server = self.servers[variant.server, size]
+        before = os.getloadavg()[0]
+        result = self.load.run(
+            server.url(variant.path), variant.method, lines, seconds, wrap=not variant.single_use
+        )
+        server.drain()
+        result["loadavg_before"] = before
+        return result
+
+    def _duration(self, rate: float) -> float:
+        """Seconds for a run: the set length, or longer (up to SLOW_CAP) so that a slow
+        variant still completes about MIN_REQUESTS requests and its rate means something."""
+        if rate * self.seconds >= MIN_REQUESTS:
+            return self.seconds
+        return min(SLOW_CAP, max(self.seconds, math.ceil(MIN_REQUESTS / max(rate, 0.1))))
+
+    def measure(self, scenario: Scenario) -> None:
+        """Warm every variant up at every size, then ``reps`` rounds of all of them in turn:
+        A@1k A@1M B@1k B@1M … A@1k A@1M … so that ratios compare runs made side by side."""
+        variants = [(v, size) for v in self.variants(scenario) for size in self.sizes]
+        # Request files: reusable credentials in one pool per site, kind, client and size;
+        # single-use ones in one file per run, minted after the warm-up measured the rate.
+        files, warm_files, orders = {}, {}, defaultdict(list)
+        for v, size in variants:
+            tag = f"{scenario.key}-{size}-{v.site}-{v.kind}-{v.client or 'x'}"
+            if v.single_use:
+                warm_files[v, size] = str(self.work / f"{tag}-{v.name}-warm".replace(" ", "_"))
+                warm_count = int(WARMUP_GUESS * self.warmup) + 20
+                orders[v.site, size].append((v, warm_count, warm_files[v, size]))
+            else:
+                pool = str(self.work / f"{tag}-pool")
+                if pool not in warm_files.values():
+                    count = 1 if v.kind == "client_credentials" else POOL
+                    orders[v.site, size].append((v, count, pool))
+                warm_files[v, size] = pool
+                files[v, size] = [pool] * self.reps
+        self.mint(orders, prune=True)
+        seconds, orders = {}, defaultdict(list)
+        for v, size in variants:
+            warm = self.run(v, size, warm_files[v, size], self.warmup)
+            rate = warm["rate"]
+            if warm["exhausted_threads"]:  # it ran dry: the rate is a lower bound
+                rate = 4 * int(WARMUP_GUESS * self.warmup) / self.warmup
+            seconds[v, size] = self._duration(rate)
+            if v.single_use:
+                # Twice what the warm-up rate needs, never fewer than a fast server could use.
+                need = math.ceil(max(rate * seconds[v, size] * 2, WARMUP_GUESS * self.seconds))
+                stem = warm_files[v, size].removesuffix("-warm")
+                files[v, size] = [f"{stem}-rep{i}" for i in range(self.reps)]
+                orders[v.site, size] += [(v, need + 50, path) for path in files[v, size]]
+        self.mint(orders)
+        for rep in range(self.reps):
+            for v, size in variants:
+                result = self.run(v, size, files[v, size][rep], seconds[v, size])
+                self.runs.append(
+                    {"scenario": scenario.key, "size": size, "variant": v.name, "rep": rep} | result
+                )
+                print(
+                    f"  {scenario.key:<19} rep {rep + 1}/{self.reps} {v.name:<16} {size:<4}"
+                    f" {result['rate']:9.1f} req/s  p50"
+                    f" {result['latency_us']['p50'] / 1000:7.1f} ms  errors"
+                    f" {result['status_errors'] + result['socket_errors']}",
+                    flush=True,
+                )
+
+    def queries(self) -> dict[str, dict[str, dict]]:
+        """Queries per warm request of every variant (small tables), counted in-process:
+        one task per site and server environment (the cached server has its own)."""
+        size = self.sizes[0]
+        groups: dict[tuple, list[tuple[str, Variant]]] = defaultdict(list)
+        for scenario in SCENARIOS:
+            if not self.missing(scenario.needs):
+                for v in self.variants(scenario):
+                    env = tuple(sorted(self.servers[v.server, size].env.items()))
+                    groups[v.site, env].append((scenario.key, v))
+        counts: dict[str, dict[str, dict]] = defaultdict(dict)
+        for (site, env), probes in groups.items():
+            args = []
+            for _, v in probes:
+                args += ["--probe", v.kind, v.method, v.path, v.client or "-"]
+            found = self.sites[site, size].task("queries", *args, **dict(env))["probes"]
+            for (key, v), result in zip(probes, found, strict=True):
+                counts[key][v.name] = result
+        return dict(counts)
+
+
+def in_parallel(function, arguments: list, width: int = 2) -> None:
+    """``function(argument)`` for each argument, ``width`` at a time (the machine has 2 cores)."""
+    for start in range(0, len(arguments), width):
+        threads = [
+            threading.Thread(target=function, args=(a,)) for a in arguments[start : start + width]
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()

@@ -1,0 +1,26 @@
+from django.urls import include, path
+from shared import Hello
+
+from .views import HandLookupAuthentication, resource_protection
+
+urlpatterns = [
+    path("", include("oauthflow.urls")),
+    # The ceiling: the same view with no protection at all.
+    path("api/open/", Hello.as_view()),
+    # The floor: the same view doing by hand the one indexed lookup.
+    path("api/hand/", Hello.as_view(authentication_classes=[HandLookupAuthentication])),
+]
+
+_protection = resource_protection()
+if _protection is not None:
+    authentication, permission = _protection
+    urlpatterns.append(
+        path(
+            "api/protected/",
+            Hello.as_view(
+                authentication_classes=[authentication],
+                permission_classes=[permission],
+                required_scopes=["read"],
+            ),
+        )
+    )

@@ -122,6 +122,8 @@ def pkce_required(client: Client | None) -> bool:
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    #: Whether create_token_response writes a single row (no transaction needed).
+    WRITES_ONE_ROW = False
 
     @staticmethod
     def validate_authorization_redirect_uri(request: OAuth2Request, client: Client) -> str:
@@ -211,6 +213,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
+    WRITES_ONE_ROW = False
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         found = RefreshToken.objects.select_related("user").find(
@@ -259,6 +262,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """For a confidential client acting on its own behalf; no refresh token, no user."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+    WRITES_ONE_ROW = True  # the access token
 
     def validate_token_request(self) -> None:
         super().validate_token_request()

@@ -107,22 +107,25 @@ def check_basic_authorization(header: str | None) -> bool:
     """
     if not header or " " not in header:
         return False  # Authlib ignores a header with no space in it
-    malformed = InvalidClientError(status_code=401, description="Malformed Authorization header.")
     parts = header.split(None, 1)
     if len(parts) != 2:
-        raise malformed  # Authlib would fail to unpack it
+        raise _malformed_authorization()  # Authlib would fail to unpack it
     scheme, credentials = parts
     if scheme.lower() != "basic":
         return False
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise malformed from exc
+        raise _malformed_authorization() from exc
     client_id, _, secret = decoded.partition(":")
     for value in (unquote(client_id), unquote(secret)):
         if not is_acceptable(value):
-            raise malformed
+            raise _malformed_authorization()
     return True
+
+
+def _malformed_authorization() -> InvalidClientError:
+    return InvalidClientError(status_code=401, description="Malformed Authorization header.")
 
 
 class DjangoOAuth2Request(OAuth2Request):

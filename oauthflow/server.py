@@ -175,7 +175,7 @@ class AuthorizationServer(_AuthorizationServer):
     # Token endpoint -----------------------------------------------------------------------
 
     def create_token_response(self, request: HttpRequest | None = None) -> HttpResponse:
-        """Run one token request in one transaction: it issues everything or nothing.
+        """Run one token request; its writes are one transaction: all or nothing.
 
         A detected reuse rolls back, then revokes the whole family in a transaction of
         its own, so the revocation survives the rollback of the request that found it.
@@ -186,9 +186,15 @@ class AuthorizationServer(_AuthorizationServer):
             return self.handle_error_response(None, error)
         try:
             grant = self.get_token_grant(oauth_request)
-            with transaction.atomic():
-                grant.validate_token_request()
+            # Validation only reads (single use is guarded by the conditional UPDATE that
+            # create_token_response runs first), so the transaction covers just the writes:
+            # shorter, and one fewer round trip where there is one write (client_credentials).
+            grant.validate_token_request()
+            if grant.WRITES_ONE_ROW:
                 status, body, headers = grant.create_token_response()
+            else:
+                with transaction.atomic():
+                    status, body, headers = grant.create_token_response()
         except ReuseDetected as error:
             revoke_family(error.family, by="reuse-detection", client=error.client, user=error.user)
             signals.send(

@@ -7,6 +7,8 @@ that format. Everything issued from one authorization shares a ``family`` UUID, 
 
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -53,6 +55,20 @@ def _validate_scopes(value: str) -> None:
     bad = [s for s in value.split() if not is_valid_scope_token(s)]
     if bad:
         raise ValidationError("Invalid scope name(s): %(bad)s.", params={"bad": ", ".join(bad)})
+
+
+def new_family_id() -> uuid.UUID:
+    """A fresh family id, time-ordered in the manner of UUIDv7 (RFC 9562 §5.7).
+
+    48 bits of milliseconds then 74 random bits: new ids sort after old ones, so the
+    family index grows at its end instead of taking writes on random pages, which
+    matters once the token tables hold millions of rows. Not a secret: ids only group
+    rows.
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
+    return uuid.UUID(int=value)
 
 
 class LookupQuerySet(models.QuerySet):
@@ -298,7 +314,7 @@ class IssuedCredential(models.Model):
     )
     scope = models.TextField(blank=True)
     family = models.UUIDField(
-        default=uuid.uuid4,
+        default=new_family_id,
         db_index=True,
         help_text=_("Shared by everything issued from one authorization."),
     )

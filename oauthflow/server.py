@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ from .grants import (
     RefreshTokenGrant,
     ReuseDetected,
 )
-from .models import AccessToken, AuthorizationCode, Client, RefreshToken
+from .models import AccessToken, AuthorizationCode, Client, RefreshToken, new_family_id
 from .request import DjangoOAuth2Request, Payload, form_payload
 from .revocation import revoke_family
 from .scope import known_scopes
@@ -93,7 +92,7 @@ class AuthorizationServer(_AuthorizationServer):
         now = timezone.now()
         parent = request.refresh_token  # set by the refresh_token grant
         code = request.authorization_code
-        family = (parent or code).family if (parent or code) else uuid.uuid4()
+        family = (parent or code).family if (parent or code) else new_family_id()
         access = AccessToken.objects.create(
             digest=tokens.digest(token["access_token"]),
             hint=tokens.hint(token["access_token"]),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import factory
@@ -60,7 +59,7 @@ class _CredentialFactory(factory.django.DjangoModelFactory):
     client = factory.SubFactory(ClientFactory)
     user = factory.SubFactory(UserFactory)
     scope = "read"
-    family = factory.LazyFunction(uuid.uuid4)
+    family = factory.LazyFunction(models.new_family_id)
     digest = factory.LazyAttribute(lambda o: tokens.digest(o.value))
     hint = factory.LazyAttribute(lambda o: tokens.hint(o.value))
 

@@ -213,18 +213,20 @@ class ClientAdmin(admin.ModelAdmin):
                 model_count[model._meta.verbose_name_plural] = count
         return to_delete, model_count, set(), []
 
+    # Revoke (committed at once, so nothing it issued works any more), then delete what it
+    # issued in cleanup's short batches, then the client: no transaction spans a client
+    # with millions of rows. An interruption leaves a revoked client, safe to delete again.
+
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
-        with transaction.atomic():
-            revocation.revoke_client(obj, by="admin")
-            cleanup.delete_issued_to(obj)
-            super().delete_model(request, obj)
+        revocation.revoke_client(obj, by="admin")
+        cleanup.delete_issued_to(obj)
+        super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        with transaction.atomic():
-            for client in queryset:
-                revocation.revoke_client(client, by="admin")
-                cleanup.delete_issued_to(client)
-            super().delete_queryset(request, queryset)
+        for client in queryset:
+            revocation.revoke_client(client, by="admin")
+            cleanup.delete_issued_to(client)
+        super().delete_queryset(request, queryset)
 
     # Actions -------------------------------------------------------------------------------
 

@@ -84,6 +84,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="oauthflow.E004",
                 )
             )
+    if "CLEARTOKENS_BATCH_SIZE" not in bad_type and values["CLEARTOKENS_BATCH_SIZE"] < 1:
+        errors.append(
+            checks.Error(
+                "OAUTHFLOW['CLEARTOKENS_BATCH_SIZE'] must be at least 1.",
+                id="oauthflow.E004",
+            )
+        )
     if (
         not {"REFRESH_TOKEN_IDLE_LIFETIME", "REFRESH_TOKEN_ABSOLUTE_LIFETIME"} & bad_type
         and values["REFRESH_TOKEN_IDLE_LIFETIME"] > values["REFRESH_TOKEN_ABSOLUTE_LIFETIME"]

@@ -9,8 +9,9 @@ too. It is built for tables of millions of rows that are in use while it runs:
   its own: no long locks, and an interrupted run leaves only finished batches behind.
 * "Deletable" is decided at one ``now`` taken when the run starts, on indexed columns
   (``expires_at``, ``revoked_at``) and the primary key.
-* Kept although revoked: a redeemed code and a rotated refresh token stay until they
-  expire, because presenting one again is how reuse is detected (RFC 9700 §4.14.2).
+* Kept: a redeemed code until it expires, and a rotated refresh token until its family's
+  absolute lifetime ends (``family_expires_at``), because presenting one again is how
+  reuse is detected (RFC 9700 §4.14.2).
 """
 
 from __future__ import annotations
@@ -46,9 +47,14 @@ def deletable(model: type[models.Model], now: datetime) -> Q:
     used_at = _USED_AT.get(model)
     if used_at:
         revoked &= Q(**{f"{used_at}__isnull": True})
+    expired = Q(expires_at__lte=now)
+    if model is RefreshToken:
+        # A rotated refresh token is reuse evidence for as long as its family may live,
+        # not just until its own (idle) expiry: keep it until family_expires_at.
+        expired &= Q(rotated_at__isnull=True) | Q(family_expires_at__lte=now)
     # A refresh token past family_expires_at but not yet past expires_at is dead too;
     # it goes when expires_at passes, since family_expires_at has no index to find it by.
-    return Q(expires_at__lte=now) | revoked
+    return expired | revoked
 
 
 def clear_tokens(

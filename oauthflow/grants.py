@@ -223,9 +223,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if found is None or found.is_revoked() or not found.check_client(client):
             return None
         found.client = client  # the same row, already loaded by client authentication
+        # A rotated token is reuse evidence for as long as its family may live, even after
+        # its own idle expiry (a thief may have rotated first); after that, just invalid.
+        if found.family_expires_at <= timezone.now():
+            return None
         if found.rotated_at is not None:
             raise ReuseDetected("refresh_token", found.family, client, found.user)
-        if found.is_expired() or found.family_expires_at <= timezone.now():
+        if found.is_expired():
             return None
         return found
 

@@ -159,6 +159,10 @@ def _from_body(request: HttpRequest) -> str | None:
         and request.content_type == "application/x-www-form-urlencoded"
     ):
         return None
+    # Keep the token out of Django's error reports, as the Authorization header is.
+    hidden = getattr(request, "sensitive_post_parameters", None)
+    if hidden != "__ALL__":
+        request.sensitive_post_parameters = [*(hidden or []), "access_token"]
     values = request.POST.getlist("access_token")
     if not values:
         return None

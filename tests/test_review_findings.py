@@ -197,3 +197,80 @@ def test_public_client_with_a_wrong_basic_secret_is_invalid_client(signed_in, pu
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
     assert AuthorizationCode.objects.get().redeemed_at is None
+
+
+# Second review: resource side and operations ------------------------------------------
+
+
+def test_rotated_refresh_token_stays_reuse_evidence_until_the_family_ends(signed_in, client_app):
+    from oauthflow import cleanup
+
+    first = first_tokens(signed_in, client_app)
+    second = refresh(signed_in, client_app, first["refresh_token"]).json()
+    start = timezone.now()
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(days=29)):
+        # Keep the family alive by using it, as a thief would.
+        third = refresh(signed_in, client_app, second["refresh_token"]).json()
+        assert "refresh_token" in third, third
+    # Past the first token's idle expiry; a clean-up has run since.
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(days=31)):
+        cleanup.clear_tokens()
+        reused = refresh(signed_in, client_app, first["refresh_token"])
+    assert reused.json()["error"] == "invalid_grant"
+    live = RefreshToken.objects.get(digest=tokens.digest(third["refresh_token"]))
+    assert live.revoked_at is not None
+
+
+def test_rotated_refresh_token_after_the_family_ended_is_just_invalid(signed_in, client_app):
+    first = first_tokens(signed_in, client_app)
+    refresh(signed_in, client_app, first["refresh_token"])
+    later = timezone.now() + timedelta(days=91)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        with mock.patch("oauthflow.server.revoke_family") as revoke:
+            assert refresh(signed_in, client_app, first["refresh_token"]).status_code == 400
+    revoke.assert_not_called()
+
+
+def test_form_body_token_is_hidden_in_error_reports(client_app, settings, db):
+    from oauthflow.decorators import require_oauth
+
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "ALLOW_FORM_BODY_TOKEN": True}
+    token = factories.AccessTokenFactory(client=client_app)
+
+    @require_oauth(scopes=["read"])
+    def view(request):
+        raise ZeroDivisionError
+
+    request = RequestFactory().post(
+        "/x/",
+        urlencode({"access_token": token.value}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    with pytest.raises(ZeroDivisionError):
+        view(request)
+    report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
+    assert token.value not in report
+
+
+def test_cleartokens_batch_size_below_one_is_a_check_error(settings):
+    from oauthflow.checks import check_settings
+
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "CLEARTOKENS_BATCH_SIZE": 0}
+    assert "oauthflow.E004" in [m.id for m in check_settings()]
+
+
+def test_client_create_with_undecodable_name_is_a_clear_error(db):
+    from django.core.management import CommandError, call_command
+
+    from oauthflow.models import Client
+
+    with pytest.raises(CommandError, match="not valid UTF-8"):
+        call_command(
+            "oauthflow_client",
+            "create",
+            "--name",
+            "\udcff",
+            "--redirect-uri",
+            "https://a.example/cb",
+        )
+    assert not Client.objects.exists()

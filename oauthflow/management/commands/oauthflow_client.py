@@ -179,6 +179,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.as_json = options["json"]
+        for name, value in options.items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and not _is_utf8(item):
+                    # Bytes the terminal could not decode reach Python as lone surrogates.
+                    raise CommandError(f"--{name.replace('_', '-')} is not valid UTF-8 text.")
         handler = getattr(self, "handle_" + options["subcommand"].replace("-", "_"))
         handler(**options)
 
@@ -346,3 +351,11 @@ def _invalid(exc: ValidationError) -> CommandError:
         option = "" if field == NON_FIELD_ERRORS else _OPTION_FOR_FIELD.get(field, field)
         lines += [f"{option}: {m}" if option else m for m in messages]
     return CommandError("Nothing was created:\n  " + "\n  ".join(lines))
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -103,6 +103,32 @@ def bulk_insert(cursor, table: str, sql: str, params: dict) -> None:
 # In-process requests (query counts and profiles) ----------------------------------------
 
 
+def fill_tables(
+    tables: Iterable, owner: dict, sql_params: dict, filler_sql: str, fill_sql: dict
+) -> dict:
+    """Bring each table to ``sql_params["stop"]`` rows owned by the filler client (``owner``
+    is the filter naming it), then VACUUM ANALYZE. Both sites call it with their own models
+    and SQL. Returns the row counts."""
+    from django.db import connection, transaction  # imported late: settings load first
+
+    counts = {}
+    for model in tables:
+        table = model._meta.db_table
+        have = model.objects.filter(**owner).count()
+        if have < sql_params["stop"]:
+            with transaction.atomic(), connection.cursor() as cursor:
+                params = {**sql_params, "start": have + 1}
+                params["redirect_uri"] = REDIRECT_URI
+                params["tag"] = f"filler-{table}-"
+                cursor.execute(filler_sql, params)
+                bulk_insert(cursor, table, fill_sql[table], params)
+        counts[table] = model.objects.count()
+    with connection.cursor() as cursor:
+        for model in tables:
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+    return counts
+
+
 def _sender(method: str, path: str) -> Callable[[str, str], object]:
     from django.test import Client
 

@@ -20,12 +20,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dot_site.settings")
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from oauth2_provider.generators import generate_client_secret  # noqa: E402
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken  # noqa: E402
 from oauthlib.common import generate_token  # noqa: E402
-from shared import REDIRECT_URI, basic, bulk_insert, cli, load_state, s256, save_state  # noqa: E402
+from shared import REDIRECT_URI, basic, cli, fill_tables, load_state, s256, save_state  # noqa: E402
 
 APPLICATIONS = {
     # label: (grant type, hash_client_secret)
@@ -108,21 +108,13 @@ def fill(rows: int) -> dict:
     state = load_state()
     app = state["clients"]["filler"]["pk"]
     user = get_user_model().objects.get(username="filler-user").pk
-    counts = {}
-    for model in TABLES:
-        table = model._meta.db_table
-        have = model.objects.filter(application_id=app).count()
-        if have < rows:
-            with transaction.atomic(), connection.cursor() as cursor:
-                params = {"app": app, "user": user, "start": have + 1, "stop": rows}
-                params["redirect_uri"] = REDIRECT_URI
-                params["tag"] = f"filler-{table}-"
-                cursor.execute(FILLER_SQL, params)
-                bulk_insert(cursor, table, FILL_SQL[table], params)
-        counts[table] = model.objects.count()
-    with connection.cursor() as cursor:
-        for model in TABLES:
-            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+    counts = fill_tables(
+        TABLES,
+        {"application_id": app},
+        {"app": app, "user": user, "stop": rows},
+        FILLER_SQL,
+        FILL_SQL,
+    )
     return {"rows": counts}
 
 

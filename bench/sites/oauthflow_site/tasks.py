@@ -24,9 +24,9 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command, get_commands  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from shared import REDIRECT_URI, basic, bulk_insert, cli, load_state, save_state  # noqa: E402
+from shared import REDIRECT_URI, basic, cli, fill_tables, load_state, save_state  # noqa: E402
 
 from oauthflow import tokens  # noqa: E402
 from oauthflow.models import AccessToken, AuthorizationCode, Client, RefreshToken  # noqa: E402
@@ -104,21 +104,13 @@ def fill(rows: int) -> dict:
     state = load_state()
     client = state["clients"]["filler"]["pk"]
     user = get_user_model().objects.get(username="filler-user").pk
-    counts = {}
-    for model in TABLES:
-        table = model._meta.db_table
-        have = model.objects.filter(client_id=client).count()
-        if have < rows:
-            with transaction.atomic(), connection.cursor() as cursor:
-                params = {"client": client, "user": user, "start": have + 1, "stop": rows}
-                params["redirect_uri"] = REDIRECT_URI
-                params["tag"] = f"filler-{table}-"
-                cursor.execute(FILLER_SQL, params)
-                bulk_insert(cursor, table, FILL_SQL[table], params)
-        counts[table] = model.objects.count()
-    with connection.cursor() as cursor:
-        for model in TABLES:
-            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+    counts = fill_tables(
+        TABLES,
+        {"client_id": client},
+        {"client": client, "user": user, "stop": rows},
+        FILLER_SQL,
+        FILL_SQL,
+    )
     return {"rows": counts}
 
 

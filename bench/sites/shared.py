@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from urllib.parse import urlencode
 
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -101,6 +102,28 @@ def bulk_insert(cursor, table: str, sql: str, params: dict) -> None:
 
 
 # In-process requests (query counts and profiles) ----------------------------------------
+
+
+# What both sites are sent, built in one place so each provider gets the same requests.
+
+
+def code_request(code: str, verifier: str) -> str:
+    return urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        }
+    )
+
+
+def refresh_request(refresh_token: str) -> str:
+    return urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def introspect_request(token: str) -> str:
+    return urlencode({"token": token})
 
 
 def fill_tables(

@@ -12,7 +12,6 @@ import secrets
 import sys
 import uuid
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import django
 
@@ -25,7 +24,18 @@ from django.utils import timezone  # noqa: E402
 from oauth2_provider.generators import generate_client_secret  # noqa: E402
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken  # noqa: E402
 from oauthlib.common import generate_token  # noqa: E402
-from shared import REDIRECT_URI, basic, cli, fill_tables, load_state, s256, save_state  # noqa: E402
+from shared import (  # noqa: E402
+    REDIRECT_URI,
+    basic,
+    cli,
+    code_request,
+    fill_tables,
+    introspect_request,
+    load_state,
+    refresh_request,
+    s256,
+    save_state,
+)
 
 APPLICATIONS = {
     # label: (grant type, hash_client_secret)
@@ -157,25 +167,18 @@ def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, s
                     code_challenge_method=Grant.CODE_CHALLENGE_S256,
                 )
             )
-            body = {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-                "code_verifier": verifier,
-            }
-            out.append((app_auth, urlencode(body)))
+            out.append((app_auth, code_request(code, verifier)))
         Grant.objects.bulk_create(rows, batch_size=2000)
         return out
     if kind == "refresh_token":
         _, refresh = _mint_tokens(app, user, count, with_refresh=True)
-        bodies = (urlencode({"grant_type": "refresh_token", "refresh_token": r}) for r in refresh)
-        return [(app_auth, body) for body in bodies]
+        return [(app_auth, refresh_request(r)) for r in refresh]
     if kind == "bearer":
         access, _ = _mint_tokens(app, user, count, with_refresh=False)
         return [(f"Bearer {a}", "") for a in access]
     if kind == "introspect":
         access, _ = _mint_tokens(app, user, count, with_refresh=False)
-        return [(app_auth, urlencode({"token": a})) for a in access]
+        return [(app_auth, introspect_request(a)) for a in access]
     raise SystemExit(f"unknown kind {kind!r}")
 
 

@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import django
 
@@ -26,7 +25,17 @@ from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from shared import REDIRECT_URI, basic, cli, fill_tables, load_state, save_state  # noqa: E402
+from shared import (  # noqa: E402
+    REDIRECT_URI,
+    basic,
+    cli,
+    code_request,
+    fill_tables,
+    introspect_request,
+    load_state,
+    refresh_request,
+    save_state,
+)
 
 from oauthflow import tokens  # noqa: E402
 from oauthflow.models import AccessToken, AuthorizationCode, Client, RefreshToken  # noqa: E402
@@ -157,26 +166,19 @@ def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, s
                     expires_at=now + timedelta(minutes=30),
                 )
             )
-            body = {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-                "code_verifier": verifier,
-            }
-            out.append((app_auth, urlencode(body)))
+            out.append((app_auth, code_request(code, verifier)))
         AuthorizationCode.objects.bulk_create(rows, batch_size=2000)
         return out
     if kind == "refresh_token":
         access, refresh = _mint_tokens(app, user, count, with_refresh=True)
-        bodies = (urlencode({"grant_type": "refresh_token", "refresh_token": r}) for r in refresh)
-        return [(app_auth, body) for body in bodies]
+        return [(app_auth, refresh_request(r)) for r in refresh]
     if kind == "bearer":
         access, _ = _mint_tokens(app, user, count, with_refresh=False)
         return [(f"Bearer {a}", "") for a in access]
     if kind == "introspect":
         access, _ = _mint_tokens(app, user, count, with_refresh=False)
         _, auth = _client("introspector")
-        return [(auth, urlencode({"token": a})) for a in access]
+        return [(auth, introspect_request(a)) for a in access]
     raise SystemExit(f"unknown kind {kind!r}")
 
 

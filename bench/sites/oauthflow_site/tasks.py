@@ -11,7 +11,6 @@ import os
 import secrets
 import sys
 import time
-import uuid
 from datetime import timedelta
 
 import django
@@ -38,7 +37,13 @@ from shared import (  # noqa: E402
 )
 
 from oauthflow import tokens  # noqa: E402
-from oauthflow.models import AccessToken, AuthorizationCode, Client, RefreshToken  # noqa: E402
+from oauthflow.models import (  # noqa: E402
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    RefreshToken,
+    new_family_id,
+)
 
 from .views import resource_protection  # noqa: E402
 
@@ -191,7 +196,7 @@ def _mint_tokens(app: Client, user, count: int, *, with_refresh: bool):
     now = timezone.now()
     access_values, refresh_values, access_rows, refresh_rows = [], [], [], []
     for _ in range(count):
-        family = uuid.uuid4()
+        family = new_family_id()  # as oauthflow issues them
         value = tokens.generate(tokens.ACCESS_TOKEN_PREFIX)
         access_values.append(value)
         access_rows.append(

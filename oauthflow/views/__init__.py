@@ -1,6 +1,5 @@
 """HTTP endpoints of the authorization server, one module per concern."""
 
-from . import token as token_module
 from .authorize import authorize
 from .authorized_apps import authorized_apps
 from .metadata import metadata
@@ -13,5 +12,4 @@ __all__ = [
     "metadata",
     "revoke",
     "token",
-    "token_module",
 ]

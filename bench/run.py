@@ -40,6 +40,12 @@ def options() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="seconds per run (default 3, quick 1)")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (4)")
     parser.add_argument("--refresh-venvs", action="store_true", help="remake both virtualenvs")
+    parser.add_argument(
+        "--only",
+        metavar="KEYS",
+        help="comma-separated scenarios to run (protected, authorization_code, refresh_token, "
+        "client_credentials, introspection, cleartokens); the others are skipped",
+    )
     args = parser.parse_args()
     args.reps = args.reps or (1 if args.quick else 3)
     args.seconds = args.seconds or (1.0 if args.quick else 3.0)
@@ -47,6 +53,10 @@ def options() -> argparse.Namespace:
     large = 20_000 if args.quick else 1_000_000
     args.sizes = {"1k": 1_000, ("20k" if args.quick else "1M"): large}
     args.profile_requests = 50 if args.quick else 200
+    args.known = known = [s.key for s in SCENARIOS] + ["cleartokens"]
+    args.only = args.only.split(",") if args.only else known
+    if unknown := set(args.only) - set(known):
+        parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}; choose from {known}")
     return args
 
 
@@ -82,6 +92,7 @@ def main() -> int:
         introspect = servers["oauthflow", small].status("/oauth/introspect/", "POST")
         capabilities["introspection"] = introspect != 404
         skipped = _skip_messages(capabilities)
+        skipped += [f"{key}: not selected (--only)" for key in args.known if key not in args.only]
         for message in skipped:
             print(f"SKIP {message}", flush=True)
         print(f"Filling the token tables: {args.sizes} rows … ({_clock(started)})", flush=True)
@@ -91,7 +102,7 @@ def main() -> int:
             sizes=sizes, seconds=args.seconds, warmup=args.warmup, reps=args.reps,
         )  # fmt: skip
         for scenario in SCENARIOS:
-            if not bench.missing(scenario.needs):
+            if scenario.key in args.only and not bench.missing(scenario.needs):
                 print(f"{scenario.title} … ({_clock(started)})", flush=True)
                 bench.measure(scenario)
         print(f"Counting queries per request … ({_clock(started)})", flush=True)
@@ -99,7 +110,7 @@ def main() -> int:
         print(f"Profiling the token endpoint … ({_clock(started)})", flush=True)
         profiles = _profiles(sites["oauthflow", small], out / "profiles", args.profile_requests)
         cleartokens = None
-        if capabilities["cleartokens"]:
+        if capabilities["cleartokens"] and "cleartokens" in args.only:
             print(f"oauthflow_cleartokens, {large} tables … ({_clock(started)})", flush=True)
             cleartokens = _cleartokens(bench, large)
         results = {

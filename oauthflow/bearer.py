@@ -19,7 +19,7 @@ import logging
 
 from django.utils import timezone
 
-from . import token_cache, tokens
+from . import lookups, token_cache, tokens
 from .models import AccessToken
 
 logger = logging.getLogger(__name__)
@@ -45,9 +45,8 @@ def validate(value: str) -> AccessToken | Rejection:
     cached = None if cache is None else token_cache.load(cache, digest)
     if isinstance(cached, AccessToken):
         return _check(cached)
-    try:
-        token = AccessToken.objects.select_related("client", "user").get(digest=digest)
-    except AccessToken.DoesNotExist:
+    token = lookups.access_token.get(digest)
+    if token is None:
         logger.debug("Access token refused: unknown.")
         return Rejection.UNKNOWN
     verdict = _check(token)

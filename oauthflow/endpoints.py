@@ -10,12 +10,13 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 from django.utils import timezone
 
-from . import bearer, tokens
+from . import bearer, lookups, tokens
 from .grants import CLIENT_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
 from .models import AccessToken, Client, RefreshToken
 from .revocation import revoke_access_token, revoke_family
 
 _BY_HINT = {"access_token": AccessToken, "refresh_token": RefreshToken}
+_LOOKUPS = {AccessToken: lookups.access_token, RefreshToken: lookups.refresh_token}
 
 
 def find_token(value: str, hint: str | None) -> AccessToken | RefreshToken | None:
@@ -27,7 +28,7 @@ def find_token(value: str, hint: str | None) -> AccessToken | RefreshToken | Non
     order = [first, *(m for m in (AccessToken, RefreshToken) if m is not first)]
     digest = tokens.digest(value)
     for model in order:
-        found = model.objects.select_related("client", "user").find(digest=digest)
+        found = _LOOKUPS[model].get(digest)
         if found is not None:
             return found
     return None
@@ -126,7 +127,7 @@ def _live_access_token(value: str) -> AccessToken | None:
 def _live_refresh_token(value: str) -> RefreshToken | None:
     if not tokens.is_plausible(value):
         return None
-    token = RefreshToken.objects.select_related("client", "user").find(digest=tokens.digest(value))
+    token = lookups.refresh_token.get(tokens.digest(value))
     now = timezone.now()
     if (
         token is None

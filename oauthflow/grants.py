@@ -25,7 +25,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN, CODE_VERIFIER_PATTERN
 from django.utils import timezone
 
-from . import tokens
+from . import lookups, tokens
 from .models import AuthorizationCode, Client, RefreshToken
 from .scope import list_to_scope, scope_to_list
 from .settings import oauthflow_settings
@@ -173,7 +173,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
-        found = AuthorizationCode.objects.select_related("user").find(digest=tokens.digest(code))
+        found = lookups.code_for_grant.get(tokens.digest(code))
         # An expired code is just invalid, even if it was redeemed: reuse detection only
         # within the code's short lifetime, so an old code found in a log cannot be used
         # to revoke the user's authorization long after.
@@ -216,9 +216,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     WRITES_ONE_ROW = False
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        found = RefreshToken.objects.select_related("user").find(
-            digest=tokens.digest(refresh_token)
-        )
+        found = lookups.refresh_token_for_grant.get(tokens.digest(refresh_token))
         client = self.request.client
         if found is None or found.is_revoked() or not found.check_client(client):
             return None

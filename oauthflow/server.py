@@ -16,7 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from . import signals, tokens
+from . import lookups, signals, tokens
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
 from .grants import (
     PKCE,
@@ -63,7 +63,7 @@ class AuthorizationServer(_AuthorizationServer):
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
             return None
-        return Client.objects.active().find(client_id=client_id)
+        return lookups.active_client.get(client_id)
 
     def _generate_token(
         self,

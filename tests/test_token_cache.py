@@ -287,3 +287,30 @@ def test_unreachable_cache_falls_back_to_the_database(access_token, settings, ca
     assert bearer.validate(access_token.value) == access_token
     assert "Token cache unreachable" in caplog.text
     assert access_token.value not in caplog.text
+
+
+def test_redis_reads_reuse_one_client_and_match_cache_get(access_token, redis_token_cache):
+    """Django's RedisCache builds a redis client per call; token reads build one per
+    backend instance, and still honour the alias's KEY_PREFIX, version and serializer."""
+    bearer.validate(access_token.value)  # a miss: stores the entry
+    key = token_cache.cache_key(access_token.digest)
+    with mock.patch.object(
+        redis_token_cache._cache, "get_client", wraps=redis_token_cache._cache.get_client
+    ) as get_client:
+        first = token_cache._get(redis_token_cache, key)
+        second = token_cache._get(redis_token_cache, key)
+    assert get_client.call_count == 0  # built by the validate above, then kept
+    assert first == second == redis_token_cache.get(key)
+    assert first["token"]["digest"] == access_token.digest
+    assert token_cache._get(redis_token_cache, token_cache.cache_key("0" * 64)) is None
+    redis_token_cache.set("oauthflow:test:marker", token_cache.STALE, timeout=30)
+    assert token_cache._get(redis_token_cache, "oauthflow:test:marker") == token_cache.STALE
+
+
+def test_other_cache_backends_are_read_with_cache_get(access_token, settings):
+    from django.core.cache import caches
+
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "TOKEN_CACHE": "default"}  # LocMemCache
+    bearer.validate(access_token.value)
+    entry = token_cache._get(caches["default"], token_cache.cache_key(access_token.digest))
+    assert entry["token"]["digest"] == access_token.digest

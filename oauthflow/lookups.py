@@ -1,0 +1,161 @@
+"""Unique-row lookups on the hot paths, compiled once per thread and database.
+
+Every token request and every protected API call starts by fetching one row by a unique
+column: a client by ``client_id``, a token or code by its digest. Building that query
+with the ORM costs more than running it: compiling the SELECT and its joins takes about as
+long as PostgreSQL's round trip (``docs/benchmarks.md``). A :class:`Lookup` lets the ORM
+compile the query once, with a marker where the value goes, then runs the same SQL with
+each new value and turns the row into model instances with the ORM's own converters and
+related-object populators, so the result is what ``queryset.get()`` returns
+(``tests/test_lookups.py`` holds the two side by side on every field).
+
+The SQL is the ORM's, never written by hand. The compiler pieces used here
+(``select``, ``klass_info``, ``get_converters``, ``get_related_populators``) are the ones
+Django's own ``ModelIterable`` uses; a query shape this module does not expect (more than
+one marker, annotations, composite keys) falls back to the plain ORM.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from django.core.signals import setting_changed
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+from django.dispatch import receiver
+
+M = TypeVar("M", bound=Model)
+
+# Stands in for the looked-up value while the ORM compiles; never sent to the database.
+_MARKER = "\x1foauthflow-lookup-marker\x1f"
+
+
+class _Unsupported(Exception):
+    """The compiled query is not one this module knows how to re-run."""
+
+
+class _Plan:
+    """A compiled lookup: its SQL and how to turn its one row into model instances."""
+
+    __slots__ = ("converters", "end", "init_list", "params", "populators", "slot", "sql", "start")
+
+    def __init__(self, queryset: QuerySet, db: str) -> None:
+        compiler = queryset.query.get_compiler(using=db)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        slots = [i for i, p in enumerate(self.params) if isinstance(p, str) and p == _MARKER]
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = [column[0] for column in select[: compiler.col_count]]
+        composite = getattr(compiler, "has_composite_fields", None)  # Django 5.2+
+        if len(slots) != 1 or compiler.annotation_col_map or (composite and composite(fields)):
+            raise _Unsupported
+        self.slot = slots[0]
+        self.converters = list(compiler.get_converters(fields).items())
+        self.start = klass_info["select_fields"][0]
+        self.end = klass_info["select_fields"][-1] + 1
+        self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+        self.populators = get_related_populators(klass_info, select, db)
+
+
+class Lookup(Generic[M]):
+    """A lookup of one row by a unique column.
+
+    ``Lookup(Client, lambda value: Client.objects.filter(client_id=value))``, then
+    ``.get(value)``: the matching instance (with whatever ``select_related`` joined) or
+    None. The queryset must use ``value`` once, in a filter on a unique column.
+    """
+
+    def __init__(self, model: type[M], build: Callable[[str], QuerySet[M]]) -> None:
+        self.model = model
+        self.build = build
+
+    def get(self, value: str) -> M | None:
+        db = router.db_for_read(self.model)
+        plan = self._plan(db)
+        if plan is None:
+            try:
+                return self.build(value).using(db).get()
+            except self.model.DoesNotExist:
+                return None
+        params = list(plan.params)
+        params[plan.slot] = value
+        connection = connections[db]
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned("A unique lookup matched several rows.")
+        row = list(rows[0])
+        for position, (converters, expression) in plan.converters:
+            converted = row[position]
+            for convert in converters:
+                converted = convert(converted, expression, connection)
+            row[position] = converted
+        instance = self.model.from_db(db, plan.init_list, row[plan.start : plan.end])
+        for populator in plan.populators:
+            populator.populate(row, instance)
+        return instance
+
+    def _plan(self, db: str) -> _Plan | None:
+        # Per thread: converters are bound to the thread's own connection object.
+        plans: dict[tuple[int, str], _Plan | None] = _plans()
+        key = (id(self), db)
+        try:
+            return plans[key]
+        except KeyError:
+            pass
+        try:
+            plan: _Plan | None = _Plan(self.build(_MARKER), db)
+        except _Unsupported:
+            plan = None
+        plans[key] = plan
+        return plan
+
+
+_local = threading.local()
+
+
+def _plans() -> dict[tuple[int, str], Any]:
+    plans = getattr(_local, "plans", None)
+    if plans is None or getattr(_local, "generation", None) != _generation:
+        plans = _local.plans = {}
+        _local.generation = _generation
+    return plans
+
+
+_generation = 0
+
+
+@receiver(setting_changed)
+def _forget_plans(**kwargs: Any) -> None:
+    """Compiled SQL depends on the databases and models; tests may change both."""
+    global _generation
+    if kwargs["setting"] in ("DATABASES", "AUTH_USER_MODEL", "INSTALLED_APPS"):
+        _generation += 1
+
+
+# The lookups on the hot paths. The grants already hold the authenticated client, so
+# theirs join only the user.
+from .models import AccessToken, AuthorizationCode, Client, RefreshToken  # noqa: E402
+
+active_client = Lookup(Client, lambda value: Client.objects.active().filter(client_id=value))
+access_token = Lookup(
+    AccessToken,
+    lambda value: AccessToken.objects.select_related("client", "user").filter(digest=value),
+)
+refresh_token = Lookup(
+    RefreshToken,
+    lambda value: RefreshToken.objects.select_related("client", "user").filter(digest=value),
+)
+code_for_grant = Lookup(
+    AuthorizationCode,
+    lambda value: AuthorizationCode.objects.select_related("user").filter(digest=value),
+)
+refresh_token_for_grant = Lookup(
+    RefreshToken, lambda value: RefreshToken.objects.select_related("user").filter(digest=value)
+)

@@ -27,6 +27,14 @@ QUERY_BUDGETS = [
     ("authorization_code", "oauthflow", 5),
     ("refresh_token", "oauthflow", 6),
 ]
+#: (scenario, variant, reference, what the variant is): not targets but bounds measured in
+#: the same run, printed so a target can be read against what any implementation of that
+#: kind could reach on this machine.
+BOUNDS = [
+    ("protected", "unprotected", "dot", "no check at all: the ceiling of any check"),
+    ("protected", "one round trip", "dot", "one SELECT 1 only: any check asking the database"),
+    ("client_credentials", "hand endpoint", "dot hasher off", "one SELECT + one INSERT by hand"),
+]
 SIZE_TOLERANCE = 0.10  # 1M vs 1k: "the same" means within 10 %
 CLEARTOKENS_LIMIT = 60.0
 
@@ -164,6 +172,7 @@ def table(results: dict) -> str:
         shown = "-" if value is None else (f"{value:.2f}" if isinstance(value, float) else value)
         per_rep = " ".join(f"{x:.2f}" for x in v.get("per_rep") or [])
         lines.append(f"{v['target']:<58}{v['size']:<10}{shown:>10}  {v['result']:<6}  {per_rep}")
+    lines += _bounds(results)
     clear = results.get("cleartokens")
     if clear and "seconds" in clear:
         lines += ["", _cleartokens_line(clear)]
@@ -173,6 +182,21 @@ def table(results: dict) -> str:
         top = ", ".join(f"{name} {share}%" for name, share in list(prof["by_package"].items())[:4])
         lines.append(f"profile {grant}: {prof['ms_per_request']:.1f} ms/request in-process; {top}")
     return "\n".join(lines)
+
+
+def _bounds(results: dict) -> list[str]:
+    lines = []
+    for scenario, variant, reference, meaning in BOUNDS:
+        for size in results["sizes"]:
+            per_rep = ratio_within_reps(results["runs"], scenario, size, variant, reference)
+            if per_rep:
+                lines.append(
+                    f"{scenario}: {variant} / {reference} ({meaning}) at {size}: "
+                    f"{statistics.median(per_rep):.2f}  ("
+                    + " ".join(f"{x:.2f}" for x in per_rep)
+                    + ")"
+                )
+    return ["", "bounds, same run (not targets):", *lines] if lines else []
 
 
 def _rows(rows: dict) -> list[str]:

@@ -62,6 +62,7 @@ SCENARIOS = (
         (
             Variant("unprotected", "oauthflow", "GET", "/api/open/", "bearer"),
             Variant("hand lookup", "oauthflow", "GET", "/api/hand/", "bearer"),
+            Variant("one round trip", "oauthflow", "GET", "/api/roundtrip/", "bearer"),
             Variant(
                 "oauthflow", "oauthflow", "GET", "/api/protected/", "bearer", needs="protection"
             ),
@@ -78,7 +79,15 @@ SCENARIOS = (
     ),
     _token_scenario("authorization_code", "token: authorization_code+PKCE"),
     _token_scenario("refresh_token", "token: refresh_token (rotation)"),
-    _token_scenario("client_credentials", "token: client_credentials"),
+    Scenario(
+        "client_credentials",
+        "token: client_credentials",
+        (
+            *_token_scenario("client_credentials", "").variants,
+            # The floor: the same two statements written by hand (oauthflow_site/views.py).
+            Variant("hand endpoint", "oauthflow", "POST", "/hand/token/", "client_credentials"),
+        ),
+    ),
     Scenario(
         "introspection",
         "introspection",

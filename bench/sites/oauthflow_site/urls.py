@@ -1,7 +1,12 @@
 from django.urls import include, path
 from shared import Hello
 
-from .views import HandLookupAuthentication, resource_protection
+from .views import (
+    HandLookupAuthentication,
+    RoundTripAuthentication,
+    hand_token,
+    resource_protection,
+)
 
 urlpatterns = [
     path("", include("oauthflow.urls")),
@@ -9,6 +14,10 @@ urlpatterns = [
     path("api/open/", Hello.as_view()),
     # The floor: the same view doing by hand the one indexed lookup.
     path("api/hand/", Hello.as_view(authentication_classes=[HandLookupAuthentication])),
+    # Bounds, not targets: one database round trip and nothing else …
+    path("api/roundtrip/", Hello.as_view(authentication_classes=[RoundTripAuthentication])),
+    # … and a client_credentials endpoint doing oauthflow's two statements by hand.
+    path("hand/token/", hand_token),
 ]
 
 _protection = resource_protection()

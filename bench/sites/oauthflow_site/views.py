@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import importlib
+from datetime import timedelta
 
+from django.db import connection
+from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from oauthflow.models import AccessToken
+from oauthflow import tokens
+from oauthflow.models import AccessToken, new_family_id
 
 RESOURCE_PROTECTION = (
     "oauthflow.rest_framework.authentication.OAuth2Authentication",
@@ -51,3 +58,59 @@ class HandLookupAuthentication(BaseAuthentication):
         ):
             raise AuthenticationFailed("Invalid token.")
         return token.user, token
+
+
+class RoundTripAuthentication(BaseAuthentication):
+    """The floor of any check that asks the database anything: one ``SELECT 1`` round trip
+    and nothing else (no digest, no row, no check). Not a bearer check at all: it bounds
+    what one could reach."""
+
+    def authenticate(self, request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return None
+
+
+@csrf_exempt
+def hand_token(request):
+    """The floor for a client_credentials token endpoint with one client SELECT and one
+    INSERT: the same work as oauthflow's (Basic credentials, the client row by client_id,
+    a constant-time digest compare, the grant type and scope, a new token's digest
+    stored) written by hand on a cursor, with none of the checks or parsing a real
+    endpoint owes (RFC 6749 errors, duplicate parameters, character sets, lengths)."""
+    if request.method != "POST":
+        return JsonResponse({"error": "invalid_request"}, status=405)
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme != "Basic":
+        return JsonResponse({"error": "invalid_client"}, status=401)
+    try:
+        client_id, _, secret = base64.b64decode(value).decode().partition(":")
+    except ValueError:
+        return JsonResponse({"error": "invalid_client"}, status=401)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, secret_digest, grant_types, allowed_scopes FROM oauthflow_client "
+            "WHERE client_id = %s AND is_active",
+            [client_id],
+        )
+        row = cursor.fetchone()
+    if row is None or not hmac.compare_digest(row[1], tokens.digest(secret)):
+        return JsonResponse({"error": "invalid_client"}, status=401)
+    scope = request.POST.get("scope", "")
+    if request.POST.get("grant_type") != "client_credentials" or "client_credentials" not in row[2]:
+        return JsonResponse({"error": "unauthorized_client"}, status=400)
+    value = tokens.generate(tokens.ACCESS_TOKEN_PREFIX)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO oauthflow_accesstoken (digest, hint, client_id, scope, family, "
+            "created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [tokens.digest(value), tokens.hint(value), row[0], scope, new_family_id(), now,
+             now + timedelta(seconds=3600)],
+        )  # fmt: skip
+    response = JsonResponse(
+        {"access_token": value, "token_type": "Bearer", "expires_in": 3600, "scope": scope}
+    )
+    response["Cache-Control"] = "no-store"
+    return response

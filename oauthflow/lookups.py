@@ -29,8 +29,12 @@ from django.dispatch import receiver
 
 M = TypeVar("M", bound=Model)
 
-# Stands in for the looked-up value while the ORM compiles; never sent to the database.
-_MARKER = "\x1foauthflow-lookup-marker\x1f"
+# Stand in for the looked-up value while the ORM compiles; never sent to the database.
+# Two, so a query whose other parameters change between compilations (a timestamp, say)
+# is caught. Each holds what any preparation of a value would change (LIKE wildcards and
+# escapes, upper and lower case), so only a value the ORM passes through untouched, as it
+# does for an exact match, is re-run by slot.
+_MARKERS = ("\x1fOf%_\\Lookup-Marker-A\x1f", "\x1fOf%_\\Lookup-Marker-B\x1f")
 
 
 class _Unsupported(Exception):
@@ -42,17 +46,27 @@ class _Plan:
 
     __slots__ = ("converters", "end", "init_list", "params", "populators", "slot", "sql", "start")
 
-    def __init__(self, queryset: QuerySet, db: str) -> None:
-        compiler = queryset.query.get_compiler(using=db)
-        self.sql, params = compiler.as_sql()
+    def __init__(self, model: type[Model], build: Callable[[str], QuerySet], db: str) -> None:
+        compiled = []
+        for marker in _MARKERS:
+            queryset = build(marker).order_by()  # a unique lookup needs no sort
+            if queryset.model is not model:
+                raise _Unsupported
+            compiler = queryset.query.get_compiler(using=db)
+            sql, params = compiler.as_sql()
+            slots = [i for i, p in enumerate(params) if isinstance(p, str) and p == marker]
+            if len(slots) != 1:
+                raise _Unsupported
+            compiled.append((sql, [p for i, p in enumerate(params) if i != slots[0]], slots[0]))
+        (self.sql, others, self.slot), second = compiled
+        if (self.sql, others, self.slot) != second:
+            raise _Unsupported  # something else in the query changes from call to call
         self.params = list(params)
-        slots = [i for i, p in enumerate(self.params) if isinstance(p, str) and p == _MARKER]
         select, klass_info = compiler.select, compiler.klass_info
         fields = [column[0] for column in select[: compiler.col_count]]
         composite = getattr(compiler, "has_composite_fields", None)  # Django 5.2+
-        if len(slots) != 1 or compiler.annotation_col_map or (composite and composite(fields)):
+        if compiler.annotation_col_map or (composite and composite(fields)):
             raise _Unsupported
-        self.slot = slots[0]
         self.converters = list(compiler.get_converters(fields).items())
         self.start = klass_info["select_fields"][0]
         self.end = klass_info["select_fields"][-1] + 1
@@ -65,19 +79,22 @@ class Lookup(Generic[M]):
 
     ``Lookup(Client, lambda value: Client.objects.filter(client_id=value))``, then
     ``.get(value)``: the matching instance (with whatever ``select_related`` joined) or
-    None. The queryset must use ``value`` once, in a filter on a unique column.
+    None. The queryset must use ``value`` once, in an exact filter on a unique column;
+    anything else in it must not change from call to call (a query that does falls back
+    to the plain ORM).
     """
 
     def __init__(self, model: type[M], build: Callable[[str], QuerySet[M]]) -> None:
         self.model = model
         self.build = build
+        self._local = threading.local()  # plans per thread: see _plan
 
     def get(self, value: str) -> M | None:
         db = router.db_for_read(self.model)
         plan = self._plan(db)
         if plan is None:
             try:
-                return self.build(value).using(db).get()
+                return self.build(value).order_by().using(db).get()
             except self.model.DoesNotExist:
                 return None
         params = list(plan.params)
@@ -85,7 +102,7 @@ class Lookup(Generic[M]):
         connection = connections[db]
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
-            rows = cursor.fetchall()
+            rows = cursor.fetchmany(2)
         if not rows:
             return None
         if len(rows) > 1:
@@ -102,30 +119,22 @@ class Lookup(Generic[M]):
         return instance
 
     def _plan(self, db: str) -> _Plan | None:
-        # Per thread: converters are bound to the thread's own connection object.
-        plans: dict[tuple[int, str], _Plan | None] = _plans()
-        key = (id(self), db)
+        # Per thread: the converters are bound to the compiling thread's connection.
+        local = self._local
+        if getattr(local, "generation", None) != _generation:
+            local.plans, local.generation = {}, _generation
         try:
-            return plans[key]
+            return local.plans[db]
         except KeyError:
             pass
         try:
-            plan: _Plan | None = _Plan(self.build(_MARKER), db)
-        except _Unsupported:
+            plan: _Plan | None = _Plan(self.model, self.build, db)
+        except Exception:
+            # _Unsupported, or a query the ORM cannot compile for a marker (EmptyResultSet,
+            # a field that validates its value): the ORM answers, and raises if it must.
             plan = None
-        plans[key] = plan
+        local.plans[db] = plan
         return plan
-
-
-_local = threading.local()
-
-
-def _plans() -> dict[tuple[int, str], Any]:
-    plans = getattr(_local, "plans", None)
-    if plans is None or getattr(_local, "generation", None) != _generation:
-        plans = _local.plans = {}
-        _local.generation = _generation
-    return plans
 
 
 _generation = 0

@@ -34,7 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import BaseCache, caches
-from django.core.cache.backends.redis import RedisCacheClient as _DjangoRedisClient
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import models, router, transaction
 from django.db.models.signals import post_save, pre_delete
 from django.utils import timezone
@@ -94,10 +94,15 @@ def _get(cache: BaseCache, key: str) -> Any:
     for each call (about 0.1 ms here, as much as the Redis round trip itself). The client
     is only a handle on the backend's connection pool, so for that backend the reader is
     built once per backend instance (Django keeps one per thread) and reused. Other
-    backends are asked as they are.
+    backends, subclasses (which may change ``get``) and several servers (Django picks a
+    read replica per call) are asked with ``cache.get``.
     """
     backend = getattr(cache, "_cache", None)
-    if type(backend) is not _DjangoRedisClient:
+    if (
+        type(cache) is not RedisCache
+        or type(backend) is not RedisCacheClient
+        or len(backend._servers) != 1
+    ):
         return cache.get(key)
     reader = cache.__dict__.get("_oauthflow_reader")
     if reader is None:

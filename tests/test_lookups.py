@@ -84,7 +84,7 @@ def test_active_client_matches_the_orm_and_skips_inactive_clients():
 
 @pytest.mark.parametrize(
     "value",
-    ["", "nope", "' OR '1'='1", "%s", "%%s %(x)s", "\\", lookups._MARKER, "a" * 500],
+    ["", "nope", "' OR '1'='1", "%", "_", "%s", "%%s %(x)s", "\\", *lookups._MARKERS, "a" * 500],
 )
 def test_unknown_and_hostile_values_find_nothing(value):
     factories.AccessTokenFactory()
@@ -156,3 +156,52 @@ def test_refresh_token_rotated_from_is_an_id_not_a_query():
     found = lookups.refresh_token_for_grant.get(child.digest)
     assert isinstance(found, RefreshToken)
     assert found.rotated_from_id == parent.pk
+
+
+def test_the_client_lookup_does_not_sort():
+    """Client has a Meta.ordering; a lookup by a unique column must not pay for it."""
+    client = factories.ClientFactory()
+    with CaptureQueriesContext(connection) as context:
+        assert lookups.active_client.get(client.client_id) == client
+    assert "ORDER BY" not in context.captured_queries[0]["sql"]
+
+
+def test_a_value_the_orm_would_prepare_is_never_re_run_raw():
+    """A case-insensitive match escapes LIKE wildcards on some databases: such a query must
+    answer exactly what the ORM answers, whether it is re-run or falls back."""
+    client = factories.ClientFactory()
+    by_iexact = lookups.Lookup(Client, lambda v: Client.objects.filter(client_id__iexact=v))
+    for value in ("%", "_" * len(client.client_id), client.client_id.upper()):
+        expected = Client.objects.filter(client_id__iexact=value).first()
+        assert by_iexact.get(value) == expected
+
+
+def test_parameters_that_change_between_calls_fall_back_to_the_orm():
+    """A filter on the current time compiles to a new parameter every call: re-running the
+    first one would keep accepting what has since expired."""
+    live = lookups.Lookup(
+        AccessToken,
+        lambda v: AccessToken.objects.filter(digest=v, expires_at__gt=timezone.now()),
+    )
+    assert live._plan("default") is None
+    soon = factories.AccessTokenFactory(expires_at=timezone.now() + timedelta(hours=1))
+    gone = factories.AccessTokenFactory(expires_at=timezone.now() - timedelta(seconds=1))
+    assert live.get(soon.digest) == soon
+    assert live.get(gone.digest) is None
+
+
+def test_each_lookup_keeps_its_own_plans():
+    """Plans live on their Lookup: a new lookup can never be handed another's SQL."""
+    token = factories.AccessTokenFactory()
+    for _ in range(50):
+        by_client_id = lookups.Lookup(Client, lambda v: Client.objects.filter(client_id=v))
+        assert by_client_id.get(token.client.client_id) == token.client
+        del by_client_id
+        by_digest = lookups.Lookup(AccessToken, lambda v: AccessToken.objects.filter(digest=v))
+        assert by_digest.get(token.client.client_id) is None
+        assert by_digest.get(token.digest) == token
+
+
+def test_a_builder_for_another_model_is_not_compiled():
+    wrong = lookups.Lookup(AccessToken, lambda v: Client.objects.filter(client_id=v))
+    assert wrong._plan("default") is None

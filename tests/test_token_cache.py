@@ -314,3 +314,16 @@ def test_other_cache_backends_are_read_with_cache_get(access_token, settings):
     bearer.validate(access_token.value)
     entry = token_cache._get(caches["default"], token_cache.cache_key(access_token.digest))
     assert entry["token"]["digest"] == access_token.digest
+
+
+def test_several_redis_servers_are_read_with_cache_get(access_token, redis_token_cache):
+    """With read replicas Django picks one per read; a kept client would pin one."""
+    bearer.validate(access_token.value)
+    key = token_cache.cache_key(access_token.digest)
+    servers = redis_token_cache._cache._servers
+    with (
+        mock.patch.object(redis_token_cache._cache, "_servers", [*servers, *servers]),
+        mock.patch.object(redis_token_cache, "get", wraps=redis_token_cache.get) as get,
+    ):
+        assert token_cache._get(redis_token_cache, key)["token"]["digest"] == access_token.digest
+    get.assert_called_once_with(key)

@@ -2,8 +2,9 @@
 
 Every token request and every protected API call starts by fetching one row by a unique
 column: a client by ``client_id``, a token or code by its digest. Building that query
-with the ORM costs more than running it: compiling the SELECT and its joins takes about as
-long as PostgreSQL's round trip (``docs/benchmarks.md``). A :class:`Lookup` lets the ORM
+with the ORM costs more than running it: on the bench machine, a token's
+``select_related("client", "user").get(...)`` took about 0.9 ms in-process and the same
+SQL on a cursor about 0.35 ms, PostgreSQL's round trip included. A :class:`Lookup` lets the ORM
 compile the query once, with a marker where the value goes, then runs the same SQL with
 each new value and turns the row into model instances with the ORM's own converters and
 related-object populators, so the result is what ``queryset.get()`` returns
@@ -11,8 +12,10 @@ related-object populators, so the result is what ``queryset.get()`` returns
 
 The SQL is the ORM's, never written by hand. The compiler pieces used here
 (``select``, ``klass_info``, ``get_converters``, ``get_related_populators``) are the ones
-Django's own ``ModelIterable`` uses; a query shape this module does not expect (more than
-one marker, annotations, composite keys) falls back to the plain ORM.
+Django's own ``ModelIterable`` uses. A query it cannot safely re-run falls back to the
+plain ORM: the value used more than once or not verbatim (a case-insensitive match that
+escapes it), other parameters that change between compilations (a timestamp),
+annotations, composite keys.
 """
 
 from __future__ import annotations

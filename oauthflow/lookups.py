@@ -47,7 +47,17 @@ class _Unsupported(Exception):
 class _Plan:
     """A compiled lookup: its SQL and how to turn its one row into model instances."""
 
-    __slots__ = ("converters", "end", "init_list", "params", "populators", "slot", "sql", "start")
+    __slots__ = (
+        "converters",
+        "end",
+        "from_db_kwargs",
+        "init_list",
+        "params",
+        "populators",
+        "slot",
+        "sql",
+        "start",
+    )
 
     def __init__(self, model: type[Model], build: Callable[[str], QuerySet], db: str) -> None:
         compiled = []
@@ -74,7 +84,15 @@ class _Plan:
         self.start = klass_info["select_fields"][0]
         self.end = klass_info["select_fields"][-1] + 1
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
-        self.populators = get_related_populators(klass_info, select, db)
+        # Django 6.1 added fetch modes: the related populators take the queryset's, and
+        # ModelIterable hands it to from_db() too. Earlier versions have neither.
+        fetch_mode = getattr(queryset, "_fetch_mode", None)
+        if fetch_mode is None:
+            self.from_db_kwargs: dict[str, Any] = {}
+            self.populators = get_related_populators(klass_info, select, db)
+        else:
+            self.from_db_kwargs = {"fetch_mode": fetch_mode}
+            self.populators = get_related_populators(klass_info, select, db, fetch_mode)
 
 
 class Lookup(Generic[M]):
@@ -116,7 +134,9 @@ class Lookup(Generic[M]):
             for convert in converters:
                 converted = convert(converted, expression, connection)
             row[position] = converted
-        instance = self.model.from_db(db, plan.init_list, row[plan.start : plan.end])
+        instance = self.model.from_db(
+            db, plan.init_list, row[plan.start : plan.end], **plan.from_db_kwargs
+        )
         for populator in plan.populators:
             populator.populate(row, instance)
         return instance

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -205,3 +205,22 @@ def test_each_lookup_keeps_its_own_plans():
 def test_a_builder_for_another_model_is_not_compiled():
     wrong = lookups.Lookup(AccessToken, lambda v: Client.objects.filter(client_id=v))
     assert wrong._plan("default") is None
+
+
+@pytest.mark.skipif(not hasattr(QuerySet, "fetch_mode"), reason="fetch modes are Django 6.1+")
+def test_fetch_modes_are_carried_like_the_orm():
+    from django.db.models import FETCH_PEERS
+
+    token = factories.AccessTokenFactory()
+
+    def build(v):
+        return (
+            AccessToken.objects.select_related("client", "user")
+            .fetch_mode(FETCH_PEERS)
+            .filter(digest=v)
+        )
+
+    found = lookups.Lookup(AccessToken, build).get(token.digest)
+    expected = build(token.digest).get()
+    assert found._state.fetch_mode is expected._state.fetch_mode
+    assert found.client._state.fetch_mode is expected.client._state.fetch_mode

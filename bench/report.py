@@ -173,6 +173,9 @@ def table(results: dict) -> str:
         per_rep = " ".join(f"{x:.2f}" for x in v.get("per_rep") or [])
         lines.append(f"{v['target']:<58}{v['size']:<10}{shown:>10}  {v['result']:<6}  {per_rep}")
     lines += _bounds(results)
+    if results.get("costs"):
+        lines += ["", "bearer check, in-process µs (least of 15 batches of 300 calls):"]
+        lines += [f"  {us:>6}  {name}" for name, us in results["costs"].items()]
     clear = results.get("cleartokens")
     if clear and "seconds" in clear:
         lines += ["", _cleartokens_line(clear)]

@@ -109,6 +109,10 @@ def main() -> int:
         queries = bench.queries()
         print(f"Profiling the token endpoint … ({_clock(started)})", flush=True)
         profiles = _profiles(sites["oauthflow", small], out / "profiles", args.profile_requests)
+        costs = None
+        if capabilities["protection"] and "protected" in args.only:
+            print(f"In-process costs of the bearer check … ({_clock(started)})", flush=True)
+            costs = sites["oauthflow", small].task("costs")
         cleartokens = None
         if capabilities["cleartokens"] and "cleartokens" in args.only:
             print(f"oauthflow_cleartokens, {large} tables … ({_clock(started)})", flush=True)
@@ -131,6 +135,7 @@ def main() -> int:
             "runs": bench.runs,
             "queries": queries,
             "profiles": profiles,
+            "costs": costs,
             "cleartokens": cleartokens,
             "skipped": skipped,
         }

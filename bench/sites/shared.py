@@ -259,6 +259,7 @@ def cli(site) -> None:
     sub.add_parser("setup")
     sub.add_parser("capabilities")
     sub.add_parser("cleartokens")
+    sub.add_parser("costs")
     sub.add_parser("fill").add_argument("--rows", type=int, required=True)
     mint_ = sub.add_parser("mint", help="write request files: KIND CLIENT COUNT PATH")
     mint_.add_argument("--prune", action="store_true", help="delete earlier credentials first")

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import envs
 import report
 from load import Load, ensure_wrk
-from scenarios import SCENARIOS, Bench, checkpoint, in_parallel
+from scenarios import SCENARIOS, Bench, in_parallel
 from targets import BENCH, Server, Site
 
 FIRST_PORT = 18801
@@ -97,7 +97,6 @@ def main() -> int:
             print(f"SKIP {message}", flush=True)
         print(f"Filling the token tables: {args.sizes} rows … ({_clock(started)})", flush=True)
         rows = _fill(sites, args.sizes)
-        checkpoint()  # the filler's writes reach disk before the first measurement
         bench = Bench(
             sites, servers, load, capabilities, work,
             sizes=sizes, seconds=args.seconds, warmup=args.warmup, reps=args.reps,

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from load import Load
-from targets import Server, Site, psql
+from targets import Server, Site
 
 TOKEN = {"oauthflow": "/oauth/token/", "dot": "/o/token/"}
 
@@ -209,7 +208,6 @@ class Bench:
                 files[v, size] = [f"{stem}-rep{i}" for i in range(self.reps)]
                 orders[v.site, size] += [(v, need + 50, path) for path in files[v, size]]
         self.mint(orders)
-        checkpoint()  # what minting wrote is flushed now, not during a measured run
         for rep in range(self.reps):
             for v, size in variants:
                 result = self.run(v, size, files[v, size][rep], seconds[v, size])
@@ -243,14 +241,6 @@ class Bench:
             for (key, v), result in zip(probes, found, strict=True):
                 counts[key][v.name] = result
         return dict(counts)
-
-
-def checkpoint() -> None:
-    """Ask PostgreSQL for a CHECKPOINT (superuser or pg_checkpoint role; else skipped)."""
-    try:
-        psql("CHECKPOINT")
-    except subprocess.CalledProcessError:
-        pass
 
 
 def in_parallel(function, arguments: list, width: int = 2) -> None:

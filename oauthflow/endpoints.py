@@ -15,8 +15,7 @@ from .grants import CLIENT_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
 from .models import AccessToken, Client, RefreshToken
 from .revocation import revoke_access_token, revoke_family
 
-_BY_HINT = {"access_token": AccessToken, "refresh_token": RefreshToken}
-_LOOKUPS = {AccessToken: lookups.access_token, RefreshToken: lookups.refresh_token}
+_BY_HINT = {"access_token": lookups.access_token, "refresh_token": lookups.refresh_token}
 
 
 def find_token(value: str, hint: str | None) -> AccessToken | RefreshToken | None:
@@ -24,11 +23,11 @@ def find_token(value: str, hint: str | None) -> AccessToken | RefreshToken | Non
 
     An unknown hint is ignored (RFC 7009 §2.1), not an error.
     """
-    first = _BY_HINT.get(hint or "", AccessToken)
-    order = [first, *(m for m in (AccessToken, RefreshToken) if m is not first)]
+    first = _BY_HINT.get(hint or "", lookups.access_token)
+    order = [first, *(lookup for lookup in _BY_HINT.values() if lookup is not first)]
     digest = tokens.digest(value)
-    for model in order:
-        found = _LOOKUPS[model].get(digest)
+    for lookup in order:
+        found = lookup.get(digest)
         if found is not None:
             return found
     return None

@@ -75,8 +75,8 @@ class LookupQuerySet(models.QuerySet):
     def find(self, **unique_lookup: Any) -> Any:
         """The one row matching a lookup on a unique column, or None.
 
-        Unlike ``.first()`` it adds no ORDER BY: on the hot paths (every token request)
-        that saves compiling and sorting for a row the unique index already pins down.
+        Unlike ``.first()`` it adds no ORDER BY, which a row the unique index already pins
+        down does not need. The hot paths use ``oauthflow.lookups`` instead.
         """
         try:
             return self.get(**unique_lookup)

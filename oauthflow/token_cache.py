@@ -97,12 +97,10 @@ def _get(cache: BaseCache, key: str) -> Any:
     backends, subclasses (which may change ``get``) and several servers (Django picks a
     read replica per call) are asked with ``cache.get``.
     """
-    backend = getattr(cache, "_cache", None)
-    if (
-        type(cache) is not RedisCache
-        or type(backend) is not RedisCacheClient
-        or len(backend._servers) != 1
-    ):
+    if type(cache) is not RedisCache:
+        return cache.get(key)
+    backend = cache._cache
+    if type(backend) is not RedisCacheClient or len(backend._servers) != 1:
         return cache.get(key)
     reader = cache.__dict__.get("_oauthflow_reader")
     if reader is None:

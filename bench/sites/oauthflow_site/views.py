@@ -76,21 +76,21 @@ class RoundTripAuthentication(BaseAuthentication):
 def hand_token(request):
     """The floor for a client_credentials token endpoint with one client SELECT and one
     INSERT: the same work as oauthflow's (Basic credentials, the client row by client_id,
-    a constant-time digest compare, the grant type and scope, a new token's digest
-    stored) written by hand on a cursor, with none of the checks or parsing a real
+    a constant-time digest compare, the grant type checked, a new token's digest and the
+    requested scope stored) written by hand on a cursor, with none of the checks or parsing a real
     endpoint owes (RFC 6749 errors, duplicate parameters, character sets, lengths)."""
     if request.method != "POST":
         return JsonResponse({"error": "invalid_request"}, status=405)
-    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme != "Basic":
         return JsonResponse({"error": "invalid_client"}, status=401)
     try:
-        client_id, _, secret = base64.b64decode(value).decode().partition(":")
+        client_id, _, secret = base64.b64decode(credentials).decode().partition(":")
     except ValueError:
         return JsonResponse({"error": "invalid_client"}, status=401)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, secret_digest, grant_types, allowed_scopes FROM oauthflow_client "
+            "SELECT id, secret_digest, grant_types FROM oauthflow_client "
             "WHERE client_id = %s AND is_active",
             [client_id],
         )

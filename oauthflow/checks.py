@@ -27,6 +27,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "ALLOW_FORM_BODY_TOKEN": bool,
     "TOKEN_CACHE": (str, type(None)),
     "CLEARTOKENS_BATCH_SIZE": int,
+    "ADAPTER": str,
 }
 assert set(_TYPES) == set(DEFAULTS), "every setting needs a type"  # noqa: S101
 

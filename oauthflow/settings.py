@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_CACHE": None,
     # Rows deleted per statement by ``oauthflow_cleartokens``.
     "CLEARTOKENS_BATCH_SIZE": 10_000,
+    # The import path of the site's policy class (``oauthflow.adapter``).
+    "ADAPTER": "oauthflow.adapter.DefaultAdapter",
 }
 
 #: Bounds (inclusive, seconds) the system checks enforce on the lifetimes.

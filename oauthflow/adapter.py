@@ -1,0 +1,114 @@
+"""Site policy, in one class a site can subclass.
+
+The protocol code asks the adapter whenever the answer is the site's to give: who the
+subject of a token is, what may be said about a user, when the consent page may be
+skipped, which format an access token takes. Name a subclass in
+``OAUTHFLOW["ADAPTER"]`` and override only what differs::
+
+    # myproject/oauth.py
+    from oauthflow.adapter import DefaultAdapter
+
+    class Adapter(DefaultAdapter):
+        def get_subject(self, user):
+            return str(user.profile.public_id)  # never reveal the primary key
+
+    # settings.py
+    OAUTHFLOW = {"ADAPTER": "myproject.oauth.Adapter"}
+
+Each hook is small and documented with what the default does and why. The adapter holds
+no state: one instance serves every request, in every thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.core.signals import setting_changed
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+from .settings import oauthflow_settings
+
+if TYPE_CHECKING:
+    from .models import Client, Consent
+
+
+class DefaultAdapter:
+    """What oauthflow does when the site says nothing."""
+
+    def get_subject(self, user: Any) -> str:
+        """The subject identifier (``sub``) of ``user``, as introspection reports it.
+
+        The default is the primary key as a string: unique, and never reassigned. Override
+        it when the primary key must not leave the site (a sequential id tells how many
+        users there are), with a value just as stable: clients key their accounts on it.
+        """
+        return str(user.pk)
+
+    def get_user_claims(self, user: Any, scopes: Iterable[str]) -> dict[str, Any]:
+        """Claims about ``user`` a client may learn with ``scopes``.
+
+        None by default: plain OAuth releases nothing about the user beyond ``sub``.
+        OpenID Connect's UserInfo and ID tokens will ask this hook, e.g.
+        ``{"email": user.email}`` when ``"email" in scopes``.
+        """
+        return {}
+
+    def may_skip_consent(
+        self,
+        request: HttpRequest,
+        *,
+        client: Client,
+        user: Any,
+        scope: str,
+        consent: Consent | None,
+        prompt: set[str],
+        redirect_uri: str,
+    ) -> bool:
+        """Whether ``user`` may be sent back to ``client`` with a code without being asked.
+
+        ``consent`` is what the user allowed this client before (None if never); ``prompt``
+        the request's ``prompt`` values. By default a client an administrator marked
+        ``skip_consent`` never asks; otherwise a remembered consent covering ``scope``
+        is enough, unless the client asked for ``prompt=consent``, or is a native app: any
+        program on the device can listen on a loopback port or claim a URI scheme, so an
+        earlier consent does not vouch for it (RFC 8252 §8.6). An https redirect URI
+        vouches for a public web app.
+        """
+        if client.skip_consent:
+            return True
+        if consent is None or not consent.covers(scope) or "consent" in prompt:
+            return False
+        return client.is_confidential or redirect_uri.startswith("https://")
+
+    def get_access_token_format(
+        self, *, client: Client, user: Any, scope: str, grant_type: str
+    ) -> str:
+        """The name of the format of an access token about to be issued (``oauthflow.formats``).
+
+        ``"opaque"``, the only format today: a random value whose meaning lives in the
+        database. A self-contained format (JWT access tokens) will be chosen here per
+        client or per resource.
+        """
+        return "opaque"
+
+
+_adapter: DefaultAdapter | None = None
+
+
+def get_adapter() -> DefaultAdapter:
+    """The site's adapter: an instance of the class ``OAUTHFLOW["ADAPTER"]`` names."""
+    global _adapter
+    if _adapter is None:
+        _adapter = import_string(oauthflow_settings.ADAPTER)()
+    return _adapter
+
+
+def _forget_adapter(*, setting: str, **kwargs: Any) -> None:
+    global _adapter
+    if setting == "OAUTHFLOW":
+        _adapter = None
+
+
+setting_changed.connect(_forget_adapter)

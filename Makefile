@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python example_project/manage.py
 
-.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench
+.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench docs
 
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	OAUTHFLOW_TEST_DB=postgres $(BIN)/python -m pytest
+
+## Rewrite the settings tables in docs/settings.md from oauthflow.settings.SETTINGS.
+docs: $(STAMP)
+	$(BIN)/python -m oauthflow.settings --write docs/settings.md
 
 ## Regenerate the pictures in docs/images/ (consent page, demo result) in headless Chromium,
 ## with the browser tests' own set-up: the end-to-end walk saves them as it goes.

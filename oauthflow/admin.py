@@ -6,9 +6,11 @@ Two rules shape it:
   no-store``, right after it is made (adding a confidential client, the "rotate secret"
   action). It never goes into the messages framework, a cookie, the session, the admin
   history or a log; afterwards only its hint is shown.
-* Codes and tokens are read-only. Revoking goes through ``oauthflow.revocation`` (so the
-  ``token_revoked`` signal fires and caches are invalidated), never by editing or
-  deleting a row; the "revoke" actions need the model's *change* permission.
+* Codes and tokens are read-only. Revoking goes through the store
+  (``oauthflow.store.revocation``, so the ``token_revoked`` signal fires and caches are
+  invalidated), never by editing or deleting a row; the "revoke" actions need the
+  model's *change* permission. Deactivating and deleting a client are the store's too
+  (``oauthflow.store.clients``), as for ``manage.py oauthflow_client``.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import cleanup, revocation
-from .models import GRANT_TYPES, AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+from .server.registry import registry
+from .store import revocation
+from .store.clients import deactivate_client, delete_client
+from .store.validity import Refusal, state
 
 _USERNAME = f"user__{get_user_model().USERNAME_FIELD}"
 _HTTPS_BY_DEFAULT = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
@@ -96,7 +101,8 @@ class ClientAdminForm(forms.ModelForm):
     offered as checkboxes because they are a closed set."""
 
     grant_types = forms.MultipleChoiceField(
-        choices=[(g, g) for g in GRANT_TYPES],
+        # The grant types the server serves, read when the form is built.
+        choices=lambda: [(g, g) for g in registry.grant_types()],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("refresh_token is only issued with authorization_code."),
@@ -168,7 +174,7 @@ class ClientAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             # Unticking "active" means what the deactivate action means: no token works.
             if change and "is_active" in form.changed_data and not obj.is_active:
-                revocation.revoke_client(obj, by="admin")
+                deactivate_client(obj, by="admin")
 
     def response_add(self, request: HttpRequest, obj: Client, post_url_continue=None):
         secret = obj.__dict__.pop("_oauthflow_clear_secret", None)
@@ -213,20 +219,16 @@ class ClientAdmin(admin.ModelAdmin):
                 model_count[model._meta.verbose_name_plural] = count
         return to_delete, model_count, set(), []
 
-    # Revoke (committed at once, so nothing it issued works any more), then delete what it
-    # issued in cleanup's short batches, then the client: no transaction spans a client
-    # with millions of rows. An interruption leaves a revoked client, safe to delete again.
+    # The store's delete_client: revoked first (committed at once), then what it issued
+    # in short batches, then the client; no transaction spans a client with millions of
+    # rows.
 
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
-        revocation.revoke_client(obj, by="admin")
-        cleanup.delete_issued_to(obj)
-        super().delete_model(request, obj)
+        delete_client(obj, by="admin")
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for client in queryset:
-            revocation.revoke_client(client, by="admin")
-            cleanup.delete_issued_to(client)
-        super().delete_queryset(request, queryset)
+            delete_client(client, by="admin")
 
     # Actions -------------------------------------------------------------------------------
 
@@ -313,13 +315,10 @@ class ClientAdmin(admin.ModelAdmin):
                 ),
             )
         clients = count = 0
-        with transaction.atomic():
-            for client in queryset.select_for_update():
-                clients += 1
-                client.is_active = False
-                client.save(update_fields=["is_active", "updated_at"])
-                count += revocation.revoke_client(client, by="admin")
-                self.log_change(request, client, "Deactivated and revoked all tokens.")
+        for client in queryset:
+            clients += 1
+            count += deactivate_client(client, by="admin")
+            self.log_change(request, client, "Deactivated and revoked all tokens.")
         self.message_user(
             request,
             _("Deactivated %(clients)d clients and revoked %(count)d codes and tokens.")
@@ -360,7 +359,15 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 def _used_field(model: type) -> str | None:
-    return {AuthorizationCode: "redeemed_at", RefreshToken: "rotated_at"}.get(model)
+    return getattr(model, "USED_FIELD", None)
+
+
+_STATUS = {
+    None: _("active"),
+    Refusal.REVOKED: _("revoked"),
+    Refusal.EXPIRED: _("expired"),
+    Refusal.USED: _("used"),
+}
 
 
 class RevokeOnlyAdmin(admin.ModelAdmin):
@@ -422,14 +429,12 @@ class CredentialAdmin(RevokeOnlyAdmin):
 
     @admin.display(description=_("status"))
     def status(self, obj: Any) -> str:
-        if obj.is_revoked():
-            return _("revoked")
-        if obj.is_expired():
-            return _("expired")
-        used = _used_field(type(obj))
-        if used and getattr(obj, used):
-            return _("used")
-        return _("active")
+        # The credential's own state (its client and user have their own pages). A used
+        # credential past its expiry reads "expired", as the filter above sorts it.
+        reason = state(obj)
+        if reason is Refusal.USED and obj.is_expired():
+            reason = Refusal.EXPIRED
+        return str(_STATUS[reason])
 
     @admin.display(description=_("family"), ordering="family")
     def family_link(self, obj: Any) -> str:

@@ -8,7 +8,8 @@ class OAuthFlowConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
-        from .token_cache import connect_signals
+        from .resource.cache import connect_signals
 
-        # Keeps the optional token cache right when clients and users change.
+        # Keeps the optional token cache right when tokens are revoked and clients and
+        # users change.
         connect_signals()

@@ -1,48 +1,32 @@
-"""System checks: bad or unsafe ``OAUTHFLOW`` configuration fails at start-up, not mid-request."""
+"""System checks: bad or unsafe ``OAUTHFLOW`` configuration fails at start-up, not mid-request.
+
+The checks every setting gets (a known key, the right type, within bounds) loop over
+``oauthflow.settings.SETTINGS``; the checks that need more than one value, or more than a
+type, have a function each below.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.utils.module_loading import import_string
 
 from .scope import is_valid_scope_token
-from .settings import DEFAULTS, LIFETIME_BOUNDS
+from .settings import DEFAULTS, SETTINGS, Setting
 
-_TYPES: dict[str, type | tuple[type, ...]] = {
-    "SCOPES": dict,
-    "DEFAULT_SCOPES": (list, tuple),
-    "AUTHORIZATION_CODE_LIFETIME": int,
-    "ACCESS_TOKEN_LIFETIME": int,
-    "REFRESH_TOKEN_IDLE_LIFETIME": int,
-    "REFRESH_TOKEN_ABSOLUTE_LIFETIME": int,
-    "ISSUER": (str, type(None)),
-    "PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS": bool,
-    "ALLOW_INSECURE_TRANSPORT": bool,
-    "REALM": str,
-    "READ_SCOPE": str,
-    "WRITE_SCOPE": str,
-    "ALLOW_FORM_BODY_TOKEN": bool,
-    "TOKEN_CACHE": (str, type(None)),
-    "CLEARTOKENS_BATCH_SIZE": int,
-    "ADAPTER": str,
-}
-assert set(_TYPES) == set(DEFAULTS), "every setting needs a type"  # noqa: S101
+Messages = list[checks.CheckMessage]
 
 # Cache backends whose entries live in one process: the token cache needs one that every
 # process shares, or a revocation is not seen everywhere.
 _PROCESS_LOCAL_CACHES = {"django.core.cache.backends.locmem.LocMemCache"}
 
 
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = [t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,))]
-    return " or ".join("None" if n == "NoneType" else n for n in names)
-
-
 @checks.register(checks.Tags.security, "oauthflow")
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_settings(app_configs: Any = None, **kwargs: Any) -> Messages:
     user = getattr(settings, "OAUTHFLOW", {})
     if not isinstance(user, dict):
         return [
@@ -52,120 +36,86 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="oauthflow.E001",
             )
         ]
-    errors: list[checks.CheckMessage] = []
-    for key in sorted(set(user) - set(DEFAULTS)):
-        errors.append(
-            checks.Error(
-                f"Unknown OAUTHFLOW setting {key!r}.",
-                hint="Known settings: " + ", ".join(sorted(DEFAULTS)) + ".",
-                id="oauthflow.E002",
-            )
-        )
     values = {**DEFAULTS, **{k: v for k, v in user.items() if k in DEFAULTS}}
-    bad_type = set()
-    for key, expected in _TYPES.items():
-        value = values[key]
-        # bool is an int subclass; a lifetime of True is a mistake, not one second.
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            bad_type.add(key)
-            errors.append(
-                checks.Error(
-                    f"OAUTHFLOW[{key!r}] must be {_type_name(expected)}, "
-                    f"not {type(value).__name__}.",
-                    id="oauthflow.E003",
-                )
-            )
-
-    for key, (low, high) in LIFETIME_BOUNDS.items():
-        if key not in bad_type and not low <= values[key] <= high:
-            errors.append(
-                checks.Error(
-                    f"OAUTHFLOW[{key!r}] is {values[key]} seconds; it must be between "
-                    f"{low} and {high}.",
-                    id="oauthflow.E004",
-                )
-            )
-    if "CLEARTOKENS_BATCH_SIZE" not in bad_type and values["CLEARTOKENS_BATCH_SIZE"] < 1:
-        errors.append(
-            checks.Error(
-                "OAUTHFLOW['CLEARTOKENS_BATCH_SIZE'] must be at least 1.",
-                id="oauthflow.E004",
-            )
-        )
-    if (
-        not {"REFRESH_TOKEN_IDLE_LIFETIME", "REFRESH_TOKEN_ABSOLUTE_LIFETIME"} & bad_type
-        and values["REFRESH_TOKEN_IDLE_LIFETIME"] > values["REFRESH_TOKEN_ABSOLUTE_LIFETIME"]
-    ):
-        errors.append(
-            checks.Error(
-                "OAUTHFLOW['REFRESH_TOKEN_IDLE_LIFETIME'] is longer than "
-                "OAUTHFLOW['REFRESH_TOKEN_ABSOLUTE_LIFETIME'].",
-                id="oauthflow.E005",
-            )
-        )
-
-    if "SCOPES" not in bad_type:
-        errors += _check_scopes(values["SCOPES"], values["DEFAULT_SCOPES"], bad_type)
-    if "ISSUER" not in bad_type and values["ISSUER"] is not None:
-        errors += _check_issuer(values["ISSUER"])
-    if "TOKEN_CACHE" not in bad_type and values["TOKEN_CACHE"] is not None:
-        caches = getattr(settings, "CACHES", {})
-        if values["TOKEN_CACHE"] not in caches:
-            errors.append(
-                checks.Error(
-                    f"OAUTHFLOW['TOKEN_CACHE'] names the cache {values['TOKEN_CACHE']!r}, "
-                    "which is not in settings.CACHES.",
-                    id="oauthflow.E008",
-                )
-            )
-        elif caches[values["TOKEN_CACHE"]].get("BACKEND") in _PROCESS_LOCAL_CACHES:
-            errors.append(
-                checks.Warning(
-                    f"OAUTHFLOW['TOKEN_CACHE'] names {values['TOKEN_CACHE']!r}, a cache each "
-                    "process keeps for itself: a revocation clears it only in the process "
-                    "that revoked, and other processes accept the token for up to "
-                    "5 minutes.",
-                    hint="Use a shared cache (Redis, Memcached) or no token cache.",
-                    id="oauthflow.W003",
-                )
-            )
-    if "ISSUER" not in bad_type and values["ISSUER"] is None and not settings.DEBUG:
-        errors.append(
-            checks.Warning(
-                "OAUTHFLOW['ISSUER'] is not set: the issuer identifier is taken from each "
-                "request's Host header.",
-                hint="Set it to your server's https URL, e.g. 'https://auth.example.com', so "
-                "metadata and the iss parameter (RFC 9207) do not depend on the request.",
-                id="oauthflow.W004",
-            )
-        )
-    if values["ALLOW_INSECURE_TRANSPORT"] is True and not settings.DEBUG:
-        errors.append(
-            checks.Warning(
-                "OAUTHFLOW['ALLOW_INSECURE_TRANSPORT'] is on while DEBUG is off: tokens "
-                "and secrets may cross the network in clear.",
-                hint="Serve the OAuth endpoints over https and remove the setting.",
-                id="oauthflow.W001",
-            )
-        )
-    if values["PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS"] is False:
-        errors.append(
-            checks.Warning(
-                "PKCE is optional for confidential clients; RFC 9700 §2.1.1 recommends "
-                "requiring it of every client.",
-                id="oauthflow.W002",
-            )
-        )
-    return errors
+    # The checks below see only values of the right type: a wrong type is reported once
+    # (E003), not again as whatever it breaks further on.
+    typed = {s.name: values[s.name] for s in SETTINGS if s.accepts(values[s.name])}
+    messages = _check_unknown_keys(user) + _check_types(values) + _check_bounds(typed)
+    for check in _CROSS_CHECKS:
+        messages += check(typed)
+    return messages
 
 
-def _check_scopes(
-    scopes: dict[Any, Any], default_scopes: Any, bad_type: set[str]
-) -> list[checks.CheckMessage]:
-    errors: list[checks.CheckMessage] = []
-    for name, description in scopes.items():
+def _check_unknown_keys(user: Mapping[str, Any]) -> Messages:
+    return [
+        checks.Error(
+            f"Unknown OAUTHFLOW setting {key!r}.",
+            hint="Known settings: " + ", ".join(sorted(DEFAULTS)) + ".",
+            id="oauthflow.E002",
+        )
+        for key in sorted(set(user) - set(DEFAULTS))
+    ]
+
+
+def _check_types(values: Mapping[str, Any]) -> Messages:
+    return [
+        checks.Error(
+            f"OAUTHFLOW[{s.name!r}] must be {_type_name(s)}, not {type(values[s.name]).__name__}.",
+            id="oauthflow.E003",
+        )
+        for s in SETTINGS
+        if not s.accepts(values[s.name])
+    ]
+
+
+def _type_name(setting: Setting) -> str:
+    return " or ".join("None" if t is type(None) else t.__name__ for t in setting.types)
+
+
+def _check_bounds(typed: Mapping[str, Any]) -> Messages:
+    return [
+        checks.Error(_out_of_bounds(s, typed[s.name], s.bounds), id="oauthflow.E004")
+        for s in SETTINGS
+        if s.bounds is not None and s.name in typed and not _within(typed[s.name], s.bounds)
+    ]
+
+
+def _within(value: int, bounds: tuple[int, int | None]) -> bool:
+    low, high = bounds
+    return low <= value and (high is None or value <= high)
+
+
+def _out_of_bounds(setting: Setting, value: int, bounds: tuple[int, int | None]) -> str:
+    low, high = bounds
+    unit = f" {setting.unit}" if setting.unit else ""
+    if high is None:
+        return f"OAUTHFLOW[{setting.name!r}] must be at least {low}{unit}."
+    return f"OAUTHFLOW[{setting.name!r}] is {value}{unit}; it must be between {low} and {high}."
+
+
+# Checks of one thing each, over the values of the right type ------------------------------
+# Each returns nothing when a value it needs had the wrong type.
+
+
+def _check_refresh_lifetimes(typed: Mapping[str, Any]) -> Messages:
+    idle = typed.get("REFRESH_TOKEN_IDLE_LIFETIME")
+    absolute = typed.get("REFRESH_TOKEN_ABSOLUTE_LIFETIME")
+    if idle is None or absolute is None or idle <= absolute:
+        return []
+    return [
+        checks.Error(
+            "OAUTHFLOW['REFRESH_TOKEN_IDLE_LIFETIME'] is longer than "
+            "OAUTHFLOW['REFRESH_TOKEN_ABSOLUTE_LIFETIME'].",
+            id="oauthflow.E005",
+        )
+    ]
+
+
+def _check_scopes(typed: Mapping[str, Any]) -> Messages:
+    messages: Messages = []
+    for name, description in typed.get("SCOPES", {}).items():
         if not isinstance(name, str) or not is_valid_scope_token(name):
-            errors.append(
+            messages.append(
                 checks.Error(
                     f"OAUTHFLOW['SCOPES'] has the invalid scope name {name!r}.",
                     hint="A scope is printable ASCII without spaces, quotes or backslashes "
@@ -174,25 +124,33 @@ def _check_scopes(
                 )
             )
         if not isinstance(description, str) or not description.strip():
-            errors.append(
+            messages.append(
                 checks.Error(
                     f"OAUTHFLOW['SCOPES'][{name!r}] needs a description for the consent page.",
                     id="oauthflow.E006",
                 )
             )
-    if "DEFAULT_SCOPES" not in bad_type:
-        unknown = [s for s in default_scopes if s not in scopes]
-        if unknown:
-            errors.append(
-                checks.Error(
-                    f"OAUTHFLOW['DEFAULT_SCOPES'] names scopes not in SCOPES: {unknown}.",
-                    id="oauthflow.E006",
-                )
-            )
-    return errors
+    return messages
 
 
-def _check_issuer(issuer: str) -> list[checks.CheckMessage]:
+def _check_default_scopes(typed: Mapping[str, Any]) -> Messages:
+    if "SCOPES" not in typed or "DEFAULT_SCOPES" not in typed:
+        return []
+    unknown = [s for s in typed["DEFAULT_SCOPES"] if s not in typed["SCOPES"]]
+    if not unknown:
+        return []
+    return [
+        checks.Error(
+            f"OAUTHFLOW['DEFAULT_SCOPES'] names scopes not in SCOPES: {unknown}.",
+            id="oauthflow.E006",
+        )
+    ]
+
+
+def _check_issuer(typed: Mapping[str, Any]) -> Messages:
+    issuer = typed.get("ISSUER")
+    if issuer is None:
+        return []
     parts = urlsplit(issuer)
     if parts.scheme not in ("https", "http") or not parts.netloc:
         return [
@@ -201,20 +159,129 @@ def _check_issuer(issuer: str) -> list[checks.CheckMessage]:
                 id="oauthflow.E007",
             )
         ]
-    errors: list[checks.CheckMessage] = []
+    messages: Messages = []
     if parts.query or parts.fragment:
-        errors.append(
+        messages.append(
             checks.Error(
                 "OAUTHFLOW['ISSUER'] must have no query or fragment (RFC 8414 §2).",
                 id="oauthflow.E007",
             )
         )
     if parts.scheme == "http" and not settings.DEBUG:
-        errors.append(
+        messages.append(
             checks.Error(
                 f"OAUTHFLOW['ISSUER'] {issuer!r} uses http while DEBUG is off.",
                 hint="The issuer must be an https URL (RFC 8414 §2).",
                 id="oauthflow.E007",
             )
         )
-    return errors
+    return messages
+
+
+def _check_token_cache(typed: Mapping[str, Any]) -> Messages:
+    alias = typed.get("TOKEN_CACHE")
+    if alias is None:
+        return []
+    caches = getattr(settings, "CACHES", {})
+    if alias not in caches:
+        return [
+            checks.Error(
+                f"OAUTHFLOW['TOKEN_CACHE'] names the cache {alias!r}, "
+                "which is not in settings.CACHES.",
+                id="oauthflow.E008",
+            )
+        ]
+    if caches[alias].get("BACKEND") in _PROCESS_LOCAL_CACHES:
+        return [
+            checks.Warning(
+                f"OAUTHFLOW['TOKEN_CACHE'] names {alias!r}, a cache each "
+                "process keeps for itself: a revocation clears it only in the process "
+                "that revoked, and other processes accept the token for up to "
+                "5 minutes.",
+                hint="Use a shared cache (Redis, Memcached) or no token cache.",
+                id="oauthflow.W003",
+            )
+        ]
+    return []
+
+
+def _check_issuer_is_set(typed: Mapping[str, Any]) -> Messages:
+    if "ISSUER" not in typed or typed["ISSUER"] is not None or settings.DEBUG:
+        return []
+    return [
+        checks.Warning(
+            "OAUTHFLOW['ISSUER'] is not set: the issuer identifier is taken from each "
+            "request's Host header.",
+            hint="Set it to your server's https URL, e.g. 'https://auth.example.com', so "
+            "metadata and the iss parameter (RFC 9207) do not depend on the request.",
+            id="oauthflow.W004",
+        )
+    ]
+
+
+def _check_insecure_transport(typed: Mapping[str, Any]) -> Messages:
+    if typed.get("ALLOW_INSECURE_TRANSPORT") is not True or settings.DEBUG:
+        return []
+    return [
+        checks.Warning(
+            "OAUTHFLOW['ALLOW_INSECURE_TRANSPORT'] is on while DEBUG is off: tokens "
+            "and secrets may cross the network in clear.",
+            hint="Serve the OAuth endpoints over https and remove the setting.",
+            id="oauthflow.W001",
+        )
+    ]
+
+
+def _check_pkce(typed: Mapping[str, Any]) -> Messages:
+    if typed.get("PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS") is not False:
+        return []
+    return [
+        checks.Warning(
+            "PKCE is optional for confidential clients; RFC 9700 §2.1.1 recommends "
+            "requiring it of every client.",
+            id="oauthflow.W002",
+        )
+    ]
+
+
+def _check_adapter(typed: Mapping[str, Any]) -> Messages:
+    path = typed.get("ADAPTER")
+    if path is None:
+        return []
+    # Imported here so that importing the checks does not import the policy module (and
+    # what it comes to import); only running this check does.
+    from .adapter import DefaultAdapter
+
+    try:
+        adapter = import_string(path)
+    except ImportError as exc:
+        return [
+            checks.Error(
+                f"OAUTHFLOW['ADAPTER'] {path!r} cannot be imported ({exc}).",
+                hint="Give the dotted path of a subclass of "
+                "oauthflow.adapter.DefaultAdapter, e.g. 'myproject.oauth.Adapter'.",
+                id="oauthflow.E009",
+            )
+        ]
+    if isinstance(adapter, type) and issubclass(adapter, DefaultAdapter):
+        return []
+    return [
+        checks.Error(
+            f"OAUTHFLOW['ADAPTER'] {path!r} is not a subclass of oauthflow.adapter.DefaultAdapter.",
+            id="oauthflow.E009",
+        )
+    ]
+
+
+# In the order their messages come out (the order before they were split up).
+_CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
+    _check_refresh_lifetimes,
+    _check_scopes,
+    _check_default_scopes,
+    _check_issuer,
+    _check_token_cache,
+    _check_issuer_is_set,
+    _check_insecure_transport,
+    _check_pkce,
+    _check_adapter,
+)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -21,14 +20,27 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import tokens
+from .formats.base import GrantedToken
 from .redirect_uris import match_redirect_uri, validate_redirect_uri
 from .scope import is_valid_scope_token, known_scopes, list_to_scope, scope_to_list
 from .settings import oauthflow_settings
+from .store.validity import in_force
 
-GRANT_AUTHORIZATION_CODE = "authorization_code"
-GRANT_REFRESH_TOKEN = "refresh_token"
-GRANT_CLIENT_CREDENTIALS = "client_credentials"
-GRANT_TYPES = (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_CLIENT_CREDENTIALS)
+
+class GrantType(models.TextChoices):
+    """The grant types oauthflow ships. What a server serves is the registry's list
+    (``oauthflow.server.registry``), which a capability may extend."""
+
+    AUTHORIZATION_CODE = "authorization_code", _("Authorization code")
+    REFRESH_TOKEN = "refresh_token", _("Refresh token")
+    CLIENT_CREDENTIALS = "client_credentials", _("Client credentials")
+
+
+def _registry() -> Any:
+    # Read at call time: the registry belongs to the server, built on top of the models.
+    from .server.registry import registry
+
+    return registry
 
 
 def _validate_redirect_uris(value: str) -> None:
@@ -43,11 +55,12 @@ def _validate_redirect_uris(value: str) -> None:
 
 
 def _validate_grant_types(value: str) -> None:
-    unknown = [g for g in value.split() if g not in GRANT_TYPES]
+    known = _registry().grant_types()
+    unknown = [g for g in value.split() if g not in known]
     if unknown:
         raise ValidationError(
             "Unknown grant type(s): %(unknown)s. Choose from %(known)s.",
-            params={"unknown": ", ".join(unknown), "known": ", ".join(GRANT_TYPES)},
+            params={"unknown": ", ".join(unknown), "known": ", ".join(known)},
         )
 
 
@@ -118,9 +131,9 @@ class Client(models.Model):
     )
     grant_types = models.CharField(
         max_length=200,
-        default=f"{GRANT_AUTHORIZATION_CODE} {GRANT_REFRESH_TOKEN}",
+        default=f"{GrantType.AUTHORIZATION_CODE} {GrantType.REFRESH_TOKEN}",
         validators=[_validate_grant_types],
-        help_text=_("Space-separated: authorization_code, refresh_token, client_credentials."),
+        help_text=_("Space-separated grant types the client may use."),
     )
     allowed_scopes = models.TextField(
         blank=True,
@@ -201,20 +214,14 @@ class Client(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
-        if GRANT_AUTHORIZATION_CODE in self.grant_type_list and not self.redirect_uri_list:
-            errors.setdefault("redirect_uris", []).append(
-                "The authorization_code grant needs at least one redirect URI."
-            )
-        if GRANT_REFRESH_TOKEN in self.grant_type_list and (
-            GRANT_AUTHORIZATION_CODE not in self.grant_type_list
-        ):
-            errors.setdefault("grant_types", []).append(
-                "refresh_token is only issued with authorization_code."
-            )
-        if GRANT_CLIENT_CREDENTIALS in self.grant_type_list and not self.is_confidential:
-            errors.setdefault("grant_types", []).append(
-                "client_credentials is only for confidential clients (RFC 6749 §4.4)."
-            )
+        # Each grant says what it needs of a client (oauthflow.server.grants.base).
+        registry = _registry()
+        for grant_type in self.grant_type_list:
+            grant = registry.grant_class(grant_type)
+            if grant is None:
+                continue  # the field's validator reports unknown grant types
+            for field, messages in grant.client_errors(self, registry).items():
+                errors.setdefault(field, []).extend(messages)
         known = known_scopes()
         for field in ("allowed_scopes", "default_scopes"):
             unknown = [s for s in scope_to_list(getattr(self, field)) if s not in known]
@@ -288,7 +295,7 @@ class Client(models.Model):
         return method == "none"
 
     def check_response_type(self, response_type: str) -> bool:
-        return response_type == "code" and GRANT_AUTHORIZATION_CODE in self.grant_type_list
+        return response_type == "code" and GrantType.AUTHORIZATION_CODE in self.grant_type_list
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_type_list
@@ -296,7 +303,8 @@ class Client(models.Model):
 
 class CredentialQuerySet(LookupQuerySet):
     def active(self, now: datetime | None = None) -> CredentialQuerySet:
-        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+        """Rows neither revoked nor expired (``oauthflow.store.validity.in_force``)."""
+        return self.filter(in_force(now or timezone.now()))
 
     def revoke(self, now: datetime | None = None) -> int:
         """Revoke every row not already revoked; one UPDATE."""
@@ -304,7 +312,16 @@ class CredentialQuerySet(LookupQuerySet):
 
 
 class IssuedCredential(models.Model):
-    """What every code and token shares. Only the digest of the value is stored."""
+    """What every code and token shares. Only the digest of the value is stored.
+
+    Whether one may still be used is decided by ``oauthflow.store.validity``, from the
+    attributes below and the two class attributes that say how the credential is used.
+    """
+
+    #: The column set when the credential is used up (single-use credentials only).
+    USED_FIELD: str | None = None
+    #: Until when presenting it again after use counts as reuse (evidence of theft).
+    EVIDENCE_UNTIL_FIELD = "expires_at"
 
     digest = models.CharField(max_length=64, editable=False)
     hint = models.CharField(max_length=20, editable=False)
@@ -350,13 +367,16 @@ class IssuedCredential(models.Model):
         return scope_to_list(self.scope)
 
     def is_expired(self) -> bool:
+        """The expiry has passed (one fact; validity is ``store.validity.refusal``)."""
         return self.expires_at <= timezone.now()
 
     def is_revoked(self) -> bool:
+        """The credential was revoked (one fact; validity is ``store.validity.refusal``)."""
         return self.revoked_at is not None
 
-    def is_active(self) -> bool:
-        return not self.is_revoked() and not self.is_expired()
+    @property
+    def evidence_until(self) -> datetime:
+        return getattr(self, self.EVIDENCE_UNTIL_FIELD)
 
     # Authlib's TokenMixin / AuthorizationCodeMixin interface.
 
@@ -387,6 +407,8 @@ class AuthorizationCode(IssuedCredential):
     code_challenge_method = models.CharField(max_length=10, blank=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
 
+    USED_FIELD = "redeemed_at"
+
     class Meta(IssuedCredential.Meta):
         verbose_name = _("authorization code")
 
@@ -394,20 +416,15 @@ class AuthorizationCode(IssuedCredential):
         return self.redirect_uri
 
 
-class AccessToken(IssuedCredential):
-    """A bearer access token (RFC 6750). ``user`` is empty for client_credentials."""
+class AccessToken(GrantedToken, IssuedCredential):  # type: ignore[misc]
+    """An access token. ``user`` is empty for client_credentials.
+
+    Whatever its format (``oauthflow.formats``), every access token has a row: revocation
+    and introspection find it by digest.
+    """
 
     class Meta(IssuedCredential.Meta):
         verbose_name = _("access token")
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        """The granted scopes, as a set for ``<=`` tests."""
-        return frozenset(self.scope_list)
-
-    def has_scopes(self, required: Iterable[str]) -> bool:
-        """Whether every scope in ``required`` was granted (an empty list: always)."""
-        return set(required) <= self.scopes
 
     @property
     def is_client_credentials(self) -> bool:
@@ -433,6 +450,11 @@ class RefreshToken(IssuedCredential):
         related_name="rotated_into",
         editable=False,
     )
+
+    USED_FIELD = "rotated_at"
+    # A rotated token is reuse evidence for as long as its family may live, even after
+    # its own idle expiry: a thief may have rotated first.
+    EVIDENCE_UNTIL_FIELD = "family_expires_at"
 
     class Meta(IssuedCredential.Meta):
         verbose_name = _("refresh token")

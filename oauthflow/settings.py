@@ -1,61 +1,228 @@
-"""The one reader of ``settings.OAUTHFLOW``.
+"""The one reader of ``settings.OAUTHFLOW``, and the one description of its keys.
 
 Everything else asks ``oauthflow_settings.NAME``. Defaults give the RFC 9700 / OAuth 2.1
 behaviour, so a site that sets nothing is safe. The object is rebuilt when a test
 overrides ``OAUTHFLOW`` (the ``setting_changed`` signal), in the manner of DRF's
 ``api_settings``.
+
+:data:`SETTINGS` describes every key once: its default, type, bounds and documentation.
+The defaults, the system checks (``oauthflow.checks``) and the tables in
+``docs/settings.md`` all come from it; ``python -m oauthflow.settings --write
+docs/settings.md`` (``make docs``) rewrites those tables.
 """
 
 from __future__ import annotations
 
+import argparse
+import builtins
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
 
-#: Every key a site may set, with its default. ``docs/settings.md`` describes each one.
-DEFAULTS: dict[str, Any] = {
-    # Scopes this server knows, each with the words the consent page shows the user.
-    "SCOPES": {
-        "read": "Read your data",
-        "write": "Change your data",
-    },
-    # Scopes granted when a client asks for none and has no default scopes of its own.
-    "DEFAULT_SCOPES": [],
-    # Lifetimes, in seconds.
-    "AUTHORIZATION_CODE_LIFETIME": 60,
-    "ACCESS_TOKEN_LIFETIME": 3600,
-    "REFRESH_TOKEN_IDLE_LIFETIME": 30 * 24 * 3600,
-    "REFRESH_TOKEN_ABSOLUTE_LIFETIME": 90 * 24 * 3600,
-    # The issuer identifier (RFC 8414, RFC 9207), e.g. "https://auth.example.com".
-    # None derives it from the request's scheme and host, which suits one-host sites.
-    "ISSUER": None,
-    # PKCE is always required of public clients; this makes it required of confidential
-    # clients too (RFC 9700 §2.1.1, OAuth 2.1).
-    "PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS": True,
-    # Accept OAuth requests over plain http from hosts other than loopback. Only for tests.
-    "ALLOW_INSECURE_TRANSPORT": False,
-    # Resource protection (RFC 6750).
-    "REALM": "api",
-    "READ_SCOPE": "read",
-    "WRITE_SCOPE": "write",
-    # RFC 6750 §2.2 form-encoded body tokens; off because they are easy to leak.
-    "ALLOW_FORM_BODY_TOKEN": False,
-    # A Django cache alias that caches token lookups, or None for no cache.
-    "TOKEN_CACHE": None,
-    # Rows deleted per statement by ``oauthflow_cleartokens``.
-    "CLEARTOKENS_BATCH_SIZE": 10_000,
-    # The import path of the site's policy class (``oauthflow.adapter``).
-    "ADAPTER": "oauthflow.adapter.DefaultAdapter",
+#: The sections of ``docs/settings.md``, in page order, each with the words above its table.
+SECTIONS: dict[str, str] = {
+    "Scopes": "",
+    "Lifetimes": "In seconds. The system checks refuse values outside the bounds.",
+    "The authorization server": "",
+    "Resource protection": "Used by the classes that accept tokens in your views "
+    "(see [Protecting your API](resource-server.md)).",
+    "Operations": "",
+    "Policy": "",
 }
 
-#: Bounds (inclusive, seconds) the system checks enforce on the lifetimes.
-LIFETIME_BOUNDS: dict[str, tuple[int, int]] = {
-    "AUTHORIZATION_CODE_LIFETIME": (1, 600),  # RFC 6749 §4.1.2: at most 10 minutes
-    "ACCESS_TOKEN_LIFETIME": (1, 24 * 3600),
-    "REFRESH_TOKEN_IDLE_LIFETIME": (60, 366 * 24 * 3600),
-    "REFRESH_TOKEN_ABSOLUTE_LIFETIME": (60, 5 * 366 * 24 * 3600),
-}
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of ``OAUTHFLOW``."""
+
+    name: str
+    default: Any
+    #: What ``isinstance`` must accept. ``bool`` passes only if named: it is an ``int``
+    #: subclass, but a lifetime of ``True`` is a mistake, not one second.
+    type: type | tuple[type, ...]
+    #: One of :data:`SECTIONS`.
+    section: str
+    #: The paragraph ``docs/settings.md`` shows (Markdown).
+    description: str
+    #: Inclusive ``(low, high)``; ``high`` None means no upper bound.
+    bounds: tuple[int, int | None] | None = None
+    #: What the number counts, for messages and docs ("seconds"); empty for a plain count.
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        # A mistake in the table fails at import, not as a wrong check or a wrong page.
+        if self.section not in SECTIONS:
+            raise ValueError(f"{self.name}: unknown docs section {self.section!r}")
+        if not self.accepts(self.default):
+            raise ValueError(f"{self.name}: the default does not have the setting's type")
+
+    @property
+    def types(self) -> tuple[builtins.type, ...]:  # builtins: the field ``type`` shadows it
+        return self.type if isinstance(self.type, tuple) else (self.type,)
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` has this setting's type."""
+        if isinstance(value, bool) and bool not in self.types:
+            return False
+        return isinstance(value, self.types)
+
+
+_DAY = 24 * 3600
+
+#: Every key a site may set, in the order ``docs/settings.md`` lists them.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        name="SCOPES",
+        default={"read": "Read your data", "write": "Change your data"},
+        type=dict,
+        section="Scopes",
+        description="The scopes this server knows, each with the words the consent page "
+        'shows the user. A scope name is printable ASCII without spaces, `"` or `\\` '
+        "(RFC 6749 §3.3). A client may only be given scopes listed here.",
+    ),
+    Setting(
+        name="DEFAULT_SCOPES",
+        default=[],
+        type=(list, tuple),
+        section="Scopes",
+        description="Scopes granted when a client asks for none and has no default scopes "
+        "of its own. Empty: such a request fails with `invalid_scope`. Each must be in "
+        "`SCOPES`.",
+    ),
+    Setting(
+        name="AUTHORIZATION_CODE_LIFETIME",
+        default=60,
+        type=int,
+        section="Lifetimes",
+        description="How long an authorization code may wait to be exchanged. "
+        "RFC 6749 §4.1.2 allows at most 10 minutes.",
+        bounds=(1, 600),
+        unit="seconds",
+    ),
+    Setting(
+        name="ACCESS_TOKEN_LIFETIME",
+        default=3600,
+        type=int,
+        section="Lifetimes",
+        description="How long an access token is accepted.",
+        bounds=(1, _DAY),
+        unit="seconds",
+    ),
+    Setting(
+        name="REFRESH_TOKEN_IDLE_LIFETIME",
+        default=30 * _DAY,
+        type=int,
+        section="Lifetimes",
+        description="A refresh token not used for this long dies. Each refresh issues a "
+        "new one with a fresh idle lifetime.",
+        bounds=(60, 366 * _DAY),
+        unit="seconds",
+    ),
+    Setting(
+        name="REFRESH_TOKEN_ABSOLUTE_LIFETIME",
+        default=90 * _DAY,
+        type=int,
+        section="Lifetimes",
+        description="However often it is refreshed, an authorization ends this long after "
+        "the user granted it. Must not be shorter than the idle lifetime.",
+        bounds=(60, 5 * 366 * _DAY),
+        unit="seconds",
+    ),
+    Setting(
+        name="ISSUER",
+        default=None,
+        type=(str, type(None)),
+        section="The authorization server",
+        description="The issuer identifier (RFC 8414, RFC 9207), e.g. "
+        '`"https://auth.example.com"`: an absolute https URL without query or fragment. '
+        "`None` derives it from each request's scheme and host, which suits development; "
+        "with `DEBUG` off it raises warning `oauthflow.W004`, because then the Host header "
+        "decides the issuer.",
+    ),
+    Setting(
+        name="PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS",
+        default=True,
+        type=bool,
+        section="The authorization server",
+        description="PKCE is always required of public clients; this requires it of "
+        "confidential clients too (RFC 9700 §2.1.1, OAuth 2.1). Turning it off raises "
+        "warning `oauthflow.W002`.",
+    ),
+    Setting(
+        name="ALLOW_INSECURE_TRANSPORT",
+        default=False,
+        type=bool,
+        section="The authorization server",
+        description="Accept OAuth requests over plain http from hosts other than loopback. "
+        "Only for tests; with `DEBUG` off it raises warning `oauthflow.W001`.",
+    ),
+    Setting(
+        name="REALM",
+        default="api",
+        type=str,
+        section="Resource protection",
+        description="The realm of the `WWW-Authenticate: Bearer` challenge (RFC 6750 §3).",
+    ),
+    Setting(
+        name="READ_SCOPE",
+        default="read",
+        type=str,
+        section="Resource protection",
+        description="The scope safe methods (GET, HEAD, OPTIONS) need under "
+        "`TokenHasReadWriteScope`.",
+    ),
+    Setting(
+        name="WRITE_SCOPE",
+        default="write",
+        type=str,
+        section="Resource protection",
+        description="The scope other methods need under `TokenHasReadWriteScope`.",
+    ),
+    Setting(
+        name="ALLOW_FORM_BODY_TOKEN",
+        default=False,
+        type=bool,
+        section="Resource protection",
+        description="Also accept the token in a form-encoded request body (RFC 6750 §2.2). "
+        "Off because such tokens are easy to leak. The query string is never accepted.",
+    ),
+    Setting(
+        name="TOKEN_CACHE",
+        default=None,
+        type=(str, type(None)),
+        section="Resource protection",
+        description="The alias of a Django cache (`settings.CACHES`) that caches token "
+        "lookups, or `None` for no cache.",
+    ),
+    Setting(
+        name="CLEARTOKENS_BATCH_SIZE",
+        default=10_000,
+        type=int,
+        section="Operations",
+        description="Rows `manage.py oauthflow_cleartokens` deletes per batch, each batch "
+        "in its own short transaction. `--batch-size` overrides it for one run. See "
+        "[operations](operations.md).",
+        bounds=(1, None),
+    ),
+    Setting(
+        name="ADAPTER",
+        default="oauthflow.adapter.DefaultAdapter",
+        type=str,
+        section="Policy",
+        description="The import path of the class that holds site policy: the subject "
+        "identifier, claims, when consent may be skipped, the access token format. See "
+        "`oauthflow.adapter`.",
+    ),
+)
+
+#: Every key a site may set, with its default.
+DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
 
 
 class OAuthFlowSettings:
@@ -66,7 +233,7 @@ class OAuthFlowSettings:
     a clear message instead of as an ``AttributeError`` deep in a request.
     """
 
-    def __init__(self, user_settings: dict[str, Any] | None = None):
+    def __init__(self, user_settings: dict[str, Any] | None = None) -> None:
         self._user_settings = user_settings
 
     @property
@@ -99,3 +266,101 @@ def _reload(*, setting: str, **kwargs: Any) -> None:
 
 
 setting_changed.connect(_reload)
+
+
+# The tables of docs/settings.md ------------------------------------------------------------
+# Only SETTINGS and SECTIONS are read here, never django.conf.settings, so that `make docs`
+# runs without a Django project.
+
+#: The generated part of ``docs/settings.md`` lies between these two lines.
+DOCS_START = "<!-- settings:start: generated from oauthflow/settings.py by `make docs` -->"
+DOCS_END = "<!-- settings:end -->"
+
+
+def render_docs() -> str:
+    """The settings sections of ``docs/settings.md``: a heading and a table for each."""
+    return "\n\n".join(_render_section(section) for section in SECTIONS) + "\n"
+
+
+def _render_section(section: str) -> str:
+    rows = [setting for setting in SETTINGS if setting.section == section]
+    with_bounds = any(setting.bounds for setting in rows)
+    header = ["key", "default", *(["bounds"] if with_bounds else []), "meaning"]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for setting in rows:
+        bounds = [_bounds(setting)] if with_bounds else []
+        lines.append(_row([f"`{setting.name}`", _default(setting), *bounds, setting.description]))
+    intro = SECTIONS[section]
+    return "\n\n".join([f"## {section}", *([intro] if intro else []), "\n".join(lines)])
+
+
+def _row(cells: list[str]) -> str:
+    # A "|" inside a cell would end it.
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def _default(setting: Setting) -> str:
+    text = f"`{_literal(setting.default)}`"
+    if setting.unit == "seconds" and setting.default:
+        text += f" ({_duration(setting.default)})"
+    return text
+
+
+def _literal(value: Any) -> str:
+    """``value`` as a site would write it in settings.py, with double-quoted strings."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    return repr(value)
+
+
+def _duration(seconds: int) -> str:
+    for size, unit in ((_DAY, "day"), (3600, "hour"), (60, "minute")):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
+def _bounds(setting: Setting) -> str:
+    if setting.bounds is None:
+        return ""
+    low, high = setting.bounds
+    if high is None:
+        return f"at least {_number(low)}"
+    return f"{_number(low)} \N{EN DASH} {_number(high)}"
+
+
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def replace_docs(text: str) -> str:
+    """``text`` (the whole ``docs/settings.md``) with its generated part rendered afresh."""
+    before, start, rest = text.partition(DOCS_START + "\n")
+    _, end, after = rest.partition(DOCS_END + "\n")
+    if not start or not end:
+        raise ValueError(f"the markers {DOCS_START!r} and {DOCS_END!r} are missing")
+    return before + start + "\n" + render_docs() + "\n" + end + after
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m oauthflow.settings",
+        description="Print the settings tables of docs/settings.md, or rewrite them there.",
+    )
+    parser.add_argument("--write", type=Path, metavar="FILE", help="rewrite FILE in place")
+    args = parser.parse_args(argv)
+    if args.write is None:
+        sys.stdout.write(render_docs())
+        return 0
+    text = args.write.read_text(encoding="utf-8")
+    args.write.write_text(replace_docs(text), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

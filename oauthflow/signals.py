@@ -1,14 +1,18 @@
 """Signals a site can connect to, e.g. to audit or alert.
 
-Every signal is sent after the work it reports is committed, with ``sender`` = the model
-class the event is about and keyword arguments as listed. No argument ever carries a
-token, code or secret value. A receiver that raises is logged (logger
-``oauthflow.signals``) and does not change the HTTP answer.
+Every signal is sent after the work it reports is committed (``transaction.on_commit``:
+at once when no transaction is open, never when the work is rolled back), with
+``sender`` = the model class the event is about and keyword arguments as listed. No
+argument ever carries a token, code or secret value. A receiver that raises is logged
+(logger ``oauthflow.signals``) and does not change the HTTP answer.
 """
+
+from __future__ import annotations
 
 import logging
 from typing import Any
 
+from django.db import router, transaction
 from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
@@ -33,8 +37,17 @@ token_revoked = Signal()
 
 
 def send(signal: Signal, sender: Any, **kwargs: Any) -> None:
-    """Send after the work is done: a failing receiver is logged, never turned into a 500
-    for a request whose code was already redeemed or whose tokens were already issued."""
+    """Send ``signal`` once the transaction open on ``sender``'s database commits.
+
+    A receiver then sees the committed state, and an event whose transaction rolls back
+    is never announced. A failing receiver is logged, never turned into a 500 for a
+    request whose code was already redeemed or whose tokens were already issued.
+    """
+    using = router.db_for_write(sender)
+    transaction.on_commit(lambda: _send_now(signal, sender, kwargs), using=using)
+
+
+def _send_now(signal: Signal, sender: Any, kwargs: dict[str, Any]) -> None:
     for receiver, result in signal.send_robust(sender=sender, **kwargs):
         if isinstance(result, Exception):
             # The exception only; kwargs may hold rows whose repr a site customised.

@@ -1,5 +1,10 @@
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
 import pytest
 from django.db import connection
+from django.dispatch import Signal
 
 from tests import factories
 
@@ -7,6 +12,53 @@ from tests import factories
 @pytest.fixture
 def user(db):
     return factories.UserFactory(username="alice")
+
+
+@pytest.fixture
+def signed_in(client, user):
+    """Django's test client, signed in as ``user``."""
+    client.force_login(user)
+    return client
+
+
+# Signals ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks) -> Callable[[], AbstractContextManager[Any]]:
+    """``with committed(): ...`` runs what the block hands to ``transaction.on_commit`` when
+    it ends, as a commit would. oauthflow sends its signals on commit, and the transaction
+    each test runs in never commits."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def record() -> Iterator[Callable[[Signal], list[dict[str, Any]]]]:
+    """``record(signal)``: a list that collects the keyword arguments of each sending of
+    ``signal`` until the test ends (use ``committed`` to let them be sent)."""
+    connected: list[tuple[Signal, Callable[..., None]]] = []
+
+    def start(signal: Signal) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        def receiver(**kwargs: Any) -> None:
+            sent.append(kwargs)
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+        return sent
+
+    yield start
+    for signal, receiver in connected:
+        signal.disconnect(receiver)
+
+
+@pytest.fixture
+def revocations(record):
+    """The keyword arguments of every ``token_revoked`` sent during the test."""
+    from oauthflow.signals import token_revoked
+
+    return record(token_revoked)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,15 +15,9 @@ from oauthflow import tokens
 from oauthflow.models import AuthorizationCode, Consent
 from oauthflow.signals import authorization_denied, authorization_granted
 from tests import factories
-from tests.oauth_helpers import AUTHORIZE, authorize_url, new_verifier, query_of
+from tests.oauth_helpers import AUTHORIZE, authorize_url, get_code, new_verifier, query_of
 
 ISS = "http://testserver"
-
-
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def assert_error_page(response, error: str) -> None:
@@ -406,16 +401,13 @@ def test_consent_template_can_be_overridden(signed_in, client_app, tmp_path, set
 # 5. The response ------------------------------------------------------------------------
 
 
-def test_allow_redirects_with_code_state_and_iss(signed_in, user, client_app):
-    received = []
-    authorization_granted.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t1")
-    try:
+def test_allow_redirects_with_code_state_and_iss(signed_in, user, client_app, record, committed):
+    received = record(authorization_granted)
+    with committed():
         response = signed_in.post(
             authorize_url(client_app, verifier=new_verifier(), state="s/t&a=te?"),
             {"decision": "allow"},
         )
-    finally:
-        authorization_granted.disconnect(dispatch_uid="t1")
     assert response.status_code == 302
     params = query_of(response["Location"])
     assert params["state"] == "s/t&a=te?"
@@ -431,15 +423,12 @@ def test_allow_redirects_with_code_state_and_iss(signed_in, user, client_app):
     assert received[0]["client"] == client_app and received[0]["scope"] == "read"
 
 
-def test_deny_redirects_access_denied(signed_in, client_app):
-    received = []
-    authorization_denied.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t2")
-    try:
+def test_deny_redirects_access_denied(signed_in, client_app, record, committed):
+    received = record(authorization_denied)
+    with committed():
         response = signed_in.post(
             authorize_url(client_app, verifier=new_verifier()), {"decision": "deny"}
         )
-    finally:
-        authorization_denied.disconnect(dispatch_uid="t2")
     assert_redirect_error(response, client_app, "access_denied")
     assert not AuthorizationCode.objects.exists()
     assert not Consent.objects.exists()
@@ -482,3 +471,41 @@ def test_skip_consent_client_still_needs_sign_in(client, db):
     client_app = factories.ClientFactory(skip_consent=True)
     response = client.get(authorize_url(client_app, verifier=new_verifier()))
     assert urlsplit(response["Location"]).path == "/accounts/login/"
+
+
+def test_consent_form_posts_pass_csrf_origin_checks(user, client_app):
+    """Browsers send ``Origin: null`` under ``Referrer-Policy: no-referrer``; the page must
+    use a policy that keeps its own origin so Django's CSRF check accepts the form."""
+    http = HttpClient(enforce_csrf_checks=True)
+    http.force_login(user)
+    url = authorize_url(client_app, verifier=new_verifier())
+    page = http.get(url)
+    assert page["Referrer-Policy"] == "same-origin"
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    response = http.post(
+        url, {"decision": "allow", "csrfmiddlewaretoken": csrf}, HTTP_ORIGIN="http://testserver"
+    )
+    assert response.status_code == 302
+
+
+def test_native_client_is_asked_again_despite_remembered_consent(signed_in, public_client):
+    get_code(
+        signed_in,
+        public_client,
+        verifier=new_verifier(),
+        redirect_uri="http://127.0.0.1:5000/callback",
+    )
+    url = authorize_url(
+        public_client, verifier=new_verifier(), redirect_uri="http://127.0.0.1:6000/callback"
+    )
+    assert signed_in.get(url).status_code == 200
+    none = signed_in.get(url + "&prompt=none")
+    assert query_of(none["Location"])["error"] == "consent_required"
+
+
+def test_public_web_client_with_https_redirect_may_skip_remembered_consent(signed_in):
+    spa = factories.PublicClientFactory(redirect_uris="https://spa.example.com/cb")
+    get_code(signed_in, spa, verifier=new_verifier())
+    response = signed_in.get(authorize_url(spa, verifier=new_verifier()))
+    assert response.status_code == 302
+    assert "code" in query_of(response["Location"])

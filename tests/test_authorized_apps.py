@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client as HttpClient
 
 from oauthflow.models import AccessToken, Consent, RefreshToken
@@ -90,3 +91,8 @@ def test_revoke_needs_csrf(user):
 def test_revoke_unknown_app_is_an_error_page(client, user):
     client.force_login(user)
     assert client.post(URL, {"client_id": "nope"}).status_code == 400
+
+
+@pytest.mark.parametrize("value", ["\x00", "x" * 5000, "é"])
+def test_authorized_apps_rejects_hostile_client_id(signed_in, value):
+    assert signed_in.post("/oauth/authorized-apps/", {"client_id": value}).status_code == 400

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
+from oauthflow.adapter import DefaultAdapter
 from oauthflow.checks import check_settings
 from oauthflow.settings import DEFAULTS
 
@@ -81,6 +82,23 @@ def test_e004_bounds_are_inclusive():
     assert ids(AUTHORIZATION_CODE_LIFETIME=600, ACCESS_TOKEN_LIFETIME=1) == []
 
 
+def test_e004_messages():
+    with override_settings(OAUTHFLOW={"ISSUER": ISSUER, "ACCESS_TOKEN_LIFETIME": 0}):
+        (message,) = check_settings()
+    assert message.msg == (
+        "OAUTHFLOW['ACCESS_TOKEN_LIFETIME'] is 0 seconds; it must be between 1 and 86400."
+    )
+    with override_settings(OAUTHFLOW={"ISSUER": ISSUER, "CLEARTOKENS_BATCH_SIZE": 0}):
+        (message,) = check_settings()
+    assert message.id == "oauthflow.E004"
+    assert message.msg == "OAUTHFLOW['CLEARTOKENS_BATCH_SIZE'] must be at least 1."
+
+
+def test_e004_batch_size_has_no_upper_bound():
+    assert ids(CLEARTOKENS_BATCH_SIZE=1) == []
+    assert ids(CLEARTOKENS_BATCH_SIZE=10**9) == []
+
+
 def test_e005_idle_lifetime_longer_than_absolute():
     assert ids(REFRESH_TOKEN_IDLE_LIFETIME=7200, REFRESH_TOKEN_ABSOLUTE_LIFETIME=3600) == [
         "oauthflow.E005"
@@ -137,6 +155,59 @@ def test_w001_insecure_transport_without_debug():
 
 def test_w002_pkce_optional_for_confidential_clients():
     assert ids(PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS=False) == ["oauthflow.W002"]
+
+
+class SiteAdapter(DefaultAdapter):
+    """What a site names in OAUTHFLOW['ADAPTER']."""
+
+
+class NotAnAdapter:
+    def get_subject(self, user):
+        return "same hooks, but not a DefaultAdapter"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "oauthflow.adapter.NoSuchAdapter",  # the module is there, the class is not
+        "no_such_module.Adapter",
+        "DefaultAdapter",  # not a dotted path
+    ],
+)
+def test_e009_adapter_cannot_be_imported(path):
+    with override_settings(OAUTHFLOW={"ISSUER": ISSUER, "ADAPTER": path}):
+        (message,) = check_settings()
+    assert message.id == "oauthflow.E009"
+    assert "cannot be imported" in message.msg
+    assert repr(path) in message.msg
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests.test_checks.NotAnAdapter",
+        "oauthflow.adapter.get_adapter",  # a function, not a class
+        "oauthflow.settings.DEFAULTS",
+    ],
+)
+def test_e009_adapter_is_not_a_default_adapter(path):
+    with override_settings(OAUTHFLOW={"ISSUER": ISSUER, "ADAPTER": path}):
+        (message,) = check_settings()
+    assert message.id == "oauthflow.E009"
+    assert message.msg == (
+        f"OAUTHFLOW['ADAPTER'] {path!r} is not a subclass of oauthflow.adapter.DefaultAdapter."
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["oauthflow.adapter.DefaultAdapter", "tests.test_checks.SiteAdapter"]
+)
+def test_e009_default_adapter_and_subclasses_pass(path):
+    assert ids(ADAPTER=path) == []
+
+
+def test_e009_not_raised_when_adapter_has_the_wrong_type():
+    assert ids(ADAPTER=DefaultAdapter) == ["oauthflow.E003"]
 
 
 def test_checks_are_registered_with_django():

@@ -1,4 +1,4 @@
-"""manage.py oauthflow_cleartokens and oauthflow.cleanup: what goes, what stays, in batches."""
+"""manage.py oauthflow_cleartokens and oauthflow.store.cleanup: what goes and what stays."""
 
 import io
 import json
@@ -13,8 +13,8 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from oauthflow.cleanup import clear_tokens
 from oauthflow.models import AccessToken, AuthorizationCode, RefreshToken
+from oauthflow.store.cleanup import clear_tokens
 from tests import factories
 
 
@@ -270,3 +270,10 @@ def test_only_known_relations_point_at_credentials():
         "AccessToken": [],
         "RefreshToken": [("RefreshToken", "rotated_from", "SET_NULL")],
     }
+
+
+def test_cleartokens_batch_size_below_one_is_a_check_error(settings):
+    from oauthflow.checks import check_settings
+
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "CLEARTOKENS_BATCH_SIZE": 0}
+    assert "oauthflow.E004" in [m.id for m in check_settings()]

@@ -9,7 +9,6 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 
 from oauthflow.models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
-from oauthflow.signals import token_revoked
 from tests import factories
 
 
@@ -278,20 +277,7 @@ def test_rotate_secret_of_a_public_client_is_refused(db, capsys):
 # revoke ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def revocations():
-    """The kwargs of every token_revoked signal sent during the test."""
-    sent = []
-
-    def receiver(**kwargs):
-        sent.append(kwargs)
-
-    token_revoked.connect(receiver)
-    yield sent
-    token_revoked.disconnect(receiver)
-
-
-def test_revoke_deactivates_and_revokes_every_token(db, capsys, revocations):
+def test_revoke_deactivates_and_revokes_every_token(db, capsys, revocations, committed):
     client = factories.ClientFactory()
     other = factories.AccessTokenFactory()
     issued = [
@@ -299,7 +285,8 @@ def test_revoke_deactivates_and_revokes_every_token(db, capsys, revocations):
         factories.RefreshTokenFactory(client=client),
         factories.AuthorizationCodeFactory(client=client),
     ]
-    data = run_json(capsys, "revoke", client.client_id)
+    with committed():
+        data = run_json(capsys, "revoke", client.client_id)
     assert data == {"client_id": client.client_id, "is_active": False, "revoked": 3}
     client.refresh_from_db()
     assert client.is_active is False
@@ -395,3 +382,20 @@ def test_nothing_in_the_database_holds_a_printed_secret(db, capsys):
     data = run_json(capsys, "create", "--name", "A", "--redirect-uri", "https://a.example.com/")
     dump = repr(list(Client.objects.values_list()))
     assert data["client_secret"] not in dump
+
+
+def test_client_create_with_undecodable_name_is_a_clear_error(db):
+    from django.core.management import CommandError, call_command
+
+    from oauthflow.models import Client
+
+    with pytest.raises(CommandError, match="not valid UTF-8"):
+        call_command(
+            "oauthflow_client",
+            "create",
+            "--name",
+            "\udcff",
+            "--redirect-uri",
+            "https://a.example/cb",
+        )
+    assert not Client.objects.exists()

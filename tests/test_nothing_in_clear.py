@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sys
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
+from django.views.debug import ExceptionReporter
 
+from oauthflow import views
+from oauthflow.server import get_server
 from tests import factories
 from tests.oauth_helpers import exchange, get_code, new_verifier, query_of, token_request
 
@@ -85,3 +91,44 @@ def test_redirect_carries_values_only_in_the_query(client, user, client_app, fie
     )
     assert field in query_of(response["Location"])
     assert "#" not in response["Location"]
+
+
+def test_error_reports_hide_the_token_endpoint_body(client_app, monkeypatch):
+    body = urlencode(
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "ofrt_supersecretrefreshvalue",
+            "client_id": client_app.client_id,
+            "client_secret": client_app.secret,
+        }
+    )
+    request = RequestFactory().post(
+        "/oauth/token/", body, content_type="application/x-www-form-urlencoded"
+    )
+    monkeypatch.setattr(get_server(), "create_token_response", lambda r: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        views.token(request)
+    report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
+    assert "ofrt_supersecretrefreshvalue" not in report
+    assert client_app.secret not in report
+
+
+def test_form_body_token_is_hidden_in_error_reports(client_app, settings, db):
+    from oauthflow.decorators import require_oauth
+
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "ALLOW_FORM_BODY_TOKEN": True}
+    token = factories.AccessTokenFactory(client=client_app)
+
+    @require_oauth(scopes=["read"])
+    def view(request):
+        raise ZeroDivisionError
+
+    request = RequestFactory().post(
+        "/x/",
+        urlencode({"access_token": token.value}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    with pytest.raises(ZeroDivisionError):
+        view(request)
+    report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
+    assert token.value not in report

@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from oauthflow.settings import DEFAULTS, oauthflow_settings
+from oauthflow.settings import DEFAULTS, SECTIONS, SETTINGS, Setting, oauthflow_settings
 
 
 def test_defaults_apply_when_nothing_is_set():
@@ -32,3 +32,34 @@ def test_override_is_seen_and_undone():
 def test_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError):
         oauthflow_settings.NOT_A_SETTING  # noqa: B018
+
+
+def test_defaults_come_from_the_table():
+    assert list(DEFAULTS) == [setting.name for setting in SETTINGS]
+    assert all(DEFAULTS[setting.name] is setting.default for setting in SETTINGS)
+
+
+def test_every_section_has_settings_and_they_are_listed_together():
+    sections = [setting.section for setting in SETTINGS]
+    # Section by section, in page order: the docs tables and DEFAULTS keep one order.
+    assert sorted(sections, key=list(SECTIONS).index) == sections
+    assert set(sections) == set(SECTIONS)
+
+
+def test_bool_is_not_an_int():
+    lifetime = next(s for s in SETTINGS if s.name == "ACCESS_TOKEN_LIFETIME")
+    assert lifetime.accepts(60)
+    assert not lifetime.accepts(True)
+    flag = next(s for s in SETTINGS if s.name == "ALLOW_INSECURE_TRANSPORT")
+    assert flag.accepts(False)
+    assert not flag.accepts(0)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"section": "Nowhere"}, {"default": "60"}, {"default": True}],
+)
+def test_a_mistake_in_the_table_fails_at_once(changes):
+    fields = {"name": "X", "default": 60, "type": int, "section": "Lifetimes", "description": ""}
+    with pytest.raises(ValueError, match="X"):
+        Setting(**{**fields, **changes})

@@ -18,12 +18,6 @@ from tests.oauth_helpers import TOKEN, basic, exchange, get_code, new_verifier, 
 
 
 @pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def issued(signed_in, client_app):
     """A code exchanged for tokens; returns the token response body."""
     verifier = new_verifier()
@@ -40,6 +34,13 @@ def assert_error(response, error: str, status: int = 400) -> None:
     body = response.json()
     assert body["error"] == error
     assert set(body) <= {"error", "error_description", "error_uri"}
+
+
+def first_tokens(http, client_app, **kwargs) -> dict:
+    """The token response to a code just issued with ``kwargs`` as authorize parameters."""
+    verifier = new_verifier()
+    code = get_code(http, client_app, verifier=verifier, **kwargs)
+    return exchange(http, client_app, code, verifier).json()
 
 
 def refresh(http, client_app, refresh_token: str, **extra):
@@ -165,16 +166,15 @@ def test_unknown_code_is_invalid_grant(signed_in, client_app):
     assert_error(exchange(signed_in, client_app, "ofac_nope", new_verifier()), "invalid_grant")
 
 
-def test_second_redemption_fails_and_revokes_everything_from_the_code(signed_in, client_app):
+def test_second_redemption_fails_and_revokes_everything_from_the_code(
+    signed_in, client_app, record, committed
+):
     verifier = new_verifier()
     code = get_code(signed_in, client_app, verifier=verifier)
     first = exchange(signed_in, client_app, code, verifier).json()
-    detected = []
-    token_reuse_detected.connect(lambda **kw: detected.append(kw), weak=False, dispatch_uid="r1")
-    try:
+    detected = record(token_reuse_detected)
+    with committed():
         assert_error(exchange(signed_in, client_app, code, verifier), "invalid_grant")
-    finally:
-        token_reuse_detected.disconnect(dispatch_uid="r1")
     assert AccessToken.objects.get(digest=tokens.digest(first["access_token"])).is_revoked()
     assert RefreshToken.objects.get(digest=tokens.digest(first["refresh_token"])).is_revoked()
     assert AccessToken.objects.count() == 1
@@ -275,13 +275,10 @@ def test_grant_type_not_registered_is_unauthorized_client(client, client_app):
 # refresh_token --------------------------------------------------------------------------
 
 
-def test_refresh_rotates_and_the_old_token_dies(signed_in, client_app, issued):
-    issued_signals = []
-    token_issued.connect(lambda **kw: issued_signals.append(kw), weak=False, dispatch_uid="i1")
-    try:
+def test_refresh_rotates_and_the_old_token_dies(signed_in, client_app, issued, record, committed):
+    issued_signals = record(token_issued)
+    with committed():
         response = refresh(signed_in, client_app, issued["refresh_token"])
-    finally:
-        token_issued.disconnect(dispatch_uid="i1")
     assert response.status_code == 200
     new = response.json()
     assert new["refresh_token"] != issued["refresh_token"]
@@ -297,15 +294,14 @@ def test_refresh_rotates_and_the_old_token_dies(signed_in, client_app, issued):
     assert issued_signals[0]["refresh_token"] == new_row
 
 
-def test_reused_refresh_token_revokes_the_whole_family(signed_in, client_app, issued):
+def test_reused_refresh_token_revokes_the_whole_family(
+    signed_in, client_app, issued, record, committed
+):
     new = refresh(signed_in, client_app, issued["refresh_token"]).json()
     newer = refresh(signed_in, client_app, new["refresh_token"]).json()
-    detected = []
-    token_reuse_detected.connect(lambda **kw: detected.append(kw), weak=False, dispatch_uid="r2")
-    try:
+    detected = record(token_reuse_detected)
+    with committed():
         assert_error(refresh(signed_in, client_app, issued["refresh_token"]), "invalid_grant")
-    finally:
-        token_reuse_detected.disconnect(dispatch_uid="r2")
     family = RefreshToken.objects.get(digest=tokens.digest(issued["refresh_token"])).family
     assert not AccessToken.objects.filter(family=family, revoked_at__isnull=True).exists()
     assert not RefreshToken.objects.filter(family=family, revoked_at__isnull=True).exists()
@@ -495,3 +491,102 @@ def test_two_authentication_methods_at_once_is_invalid_request(client, client_ap
         HTTP_AUTHORIZATION=basic(client_app.client_id, client_app.secret),
     )
     assert_error(response, "invalid_request")
+
+
+def test_blank_scope_on_refresh_keeps_the_original_grant(signed_in):
+    client_app = factories.ClientFactory(default_scopes="read write")
+    first = first_tokens(signed_in, client_app, scope="read")
+    response = refresh(signed_in, client_app, first["refresh_token"], scope=" ")
+    assert response.json()["scope"] == "read"
+
+
+def test_narrower_refresh_keeps_the_refresh_tokens_scope(signed_in, client_app):
+    first = first_tokens(signed_in, client_app, scope="read write")
+    narrowed = refresh(signed_in, client_app, first["refresh_token"], scope="read").json()
+    assert narrowed["scope"] == "read"
+    row = RefreshToken.objects.get(digest=tokens.digest(narrowed["refresh_token"]))
+    assert row.scope == "read write"
+    again = refresh(signed_in, client_app, narrowed["refresh_token"], scope="read write")
+    assert again.status_code == 200
+    assert again.json()["scope"] == "read write"
+
+
+def test_redirect_uri_sent_only_at_the_token_endpoint_must_match(signed_in, client_app):
+    verifier = new_verifier()
+    code = get_code(signed_in, client_app, verifier=verifier, redirect_uri=None)
+    data = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+    bad = token_request(signed_in, client_app, {**data, "redirect_uri": "https://evil.example/cb"})
+    assert bad.json()["error"] == "invalid_grant"
+    good = token_request(
+        signed_in, client_app, {**data, "redirect_uri": client_app.redirect_uri_list[0]}
+    )
+    assert good.status_code == 200
+
+
+def test_expired_used_code_does_not_revoke_the_authorization(signed_in, client_app):
+    verifier = new_verifier()
+    code = get_code(signed_in, client_app, verifier=verifier)
+    exchange(signed_in, client_app, code, verifier)
+    later = timezone.now() + timedelta(days=3)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert exchange(signed_in, client_app, code, verifier).json()["error"] == "invalid_grant"
+    assert RefreshToken.objects.get().revoked_at is None
+
+
+def test_used_code_within_its_lifetime_still_revokes(signed_in, client_app):
+    verifier = new_verifier()
+    code = get_code(signed_in, client_app, verifier=verifier)
+    exchange(signed_in, client_app, code, verifier)
+    exchange(signed_in, client_app, code, verifier)
+    assert RefreshToken.objects.get().revoked_at is not None
+
+
+def test_public_client_with_a_wrong_basic_secret_is_invalid_client(signed_in, public_client):
+    verifier = new_verifier()
+    code = get_code(signed_in, public_client, verifier=verifier)
+    response = signed_in.post(
+        "/oauth/token/",
+        urlencode(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "code_verifier": verifier,
+                "redirect_uri": public_client.redirect_uri_list[0],
+                "client_id": public_client.client_id,
+            }
+        ),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic(public_client.client_id, "wrong"),
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert AuthorizationCode.objects.get().redeemed_at is None
+
+
+def test_rotated_refresh_token_stays_reuse_evidence_until_the_family_ends(signed_in, client_app):
+    from oauthflow.store import cleanup
+
+    first = first_tokens(signed_in, client_app)
+    second = refresh(signed_in, client_app, first["refresh_token"]).json()
+    start = timezone.now()
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(days=29)):
+        # Keep the family alive by using it, as a thief would.
+        third = refresh(signed_in, client_app, second["refresh_token"]).json()
+        assert "refresh_token" in third, third
+    # Past the first token's idle expiry; a clean-up has run since.
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(days=31)):
+        cleanup.clear_tokens()
+        reused = refresh(signed_in, client_app, first["refresh_token"])
+    assert reused.json()["error"] == "invalid_grant"
+    live = RefreshToken.objects.get(digest=tokens.digest(third["refresh_token"]))
+    assert live.revoked_at is not None
+
+
+def test_rotated_refresh_token_after_the_family_ended_is_just_invalid(signed_in, client_app):
+    first = first_tokens(signed_in, client_app)
+    refresh(signed_in, client_app, first["refresh_token"])
+    later = timezone.now() + timedelta(days=91)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        with mock.patch("oauthflow.server.authorization_server.revoke_family") as revoke:
+            assert refresh(signed_in, client_app, first["refresh_token"]).status_code == 400
+    revoke.assert_not_called()

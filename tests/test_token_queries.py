@@ -6,7 +6,6 @@ runs inside a transaction; in production the endpoint's transaction is the outer
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -23,12 +22,6 @@ def real_queries(context: CaptureQueriesContext) -> list[str]:
         for q in context.captured_queries
         if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
     ]
-
-
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def test_authorization_code_grant_queries(signed_in, client_app):

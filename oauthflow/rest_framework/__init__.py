@@ -11,7 +11,7 @@ except ImportError as exc:  # pragma: no cover
         "oauthflow.rest_framework needs Django REST framework: pip install 'oauthflow[drf]'."
     ) from exc
 
-from .authentication import BearerTokenError, OAuth2Authentication
+from .authentication import BearerTokenError, OAuth2Authentication, TokenAuthenticationFailed
 from .permissions import (
     InsufficientScope,
     IsAuthenticatedOrTokenHasScope,
@@ -34,5 +34,6 @@ __all__ = [
     "OAuth2Authentication",
     "TokenHasActionScope",
     "TokenHasReadWriteScope",
+    "TokenAuthenticationFailed",
     "TokenHasScope",
 ]

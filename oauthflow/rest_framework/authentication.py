@@ -9,12 +9,12 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from .. import rfc6750
-from ..models import AccessToken
+from ..resource import errors
+from ..resource.authentication import authenticate
 
 
-class BearerTokenError(exceptions.APIException):
-    """An RFC 6750 error answered with its own status and ``WWW-Authenticate`` challenge.
+class TokenAuthenticationFailed(exceptions.APIException):
+    """An RFC 6750 error answered with its own status and ``WWW-Authenticate`` challenges.
 
     Not an ``AuthenticationFailed``: DRF replaces that exception's challenge with the first
     authentication class's, and turns it into a 403 when that class has none (say,
@@ -23,12 +23,16 @@ class BearerTokenError(exceptions.APIException):
     """
 
     status_code = 401
-    default_code = rfc6750.INVALID_TOKEN
+    default_code = errors.INVALID_TOKEN
 
-    def __init__(self, error: rfc6750.BearerError) -> None:
+    def __init__(self, error: errors.TokenError) -> None:
         super().__init__(detail=error.description, code=error.error)
         self.status_code = error.status_code
         self.auth_header = error.challenge()
+
+
+#: Its name in earlier releases.
+BearerTokenError = TokenAuthenticationFailed
 
 
 class OAuth2Authentication(BaseAuthentication):
@@ -36,27 +40,28 @@ class OAuth2Authentication(BaseAuthentication):
 
     * Reads ``Authorization: Bearer <token>``; a form-body ``access_token`` only when
       ``OAUTHFLOW["ALLOW_FORM_BODY_TOKEN"]`` is on; never the query string.
-    * No bearer credentials: returns None, so the next authentication class runs. List
-      this class first, and a request that no class authenticates gets 401 with
+    * No token: returns None, so the next authentication class runs. List this class
+      first, and a request that no class authenticates gets 401 with
       ``WWW-Authenticate: Bearer realm="..."``.
     * A token that is malformed, unknown, expired or revoked, or whose client or user is
       inactive: 401 with ``error="invalid_token"``. The same token in the header and the
       body: 400 with ``error="invalid_request"``.
-    * Otherwise returns ``(user, token)``. ``request.auth`` is the AccessToken: ``scopes``,
-      ``client``, ``user``, ``expires_at``. ``request.user`` is the token's user, or
-      ``AnonymousUser`` for a client-credentials token (``token.is_client_credentials``).
+    * Otherwise returns ``(user, token)``. ``request.auth`` is the token (the AccessToken
+      row for opaque tokens): ``scopes``, ``client``, ``user``, ``expires_at``.
+      ``request.user`` is the token's user, or ``AnonymousUser`` for a client-credentials
+      token (``token.is_client_credentials``).
 
     One database query per request (none on a token-cache hit), the user included.
     """
 
-    def authenticate(self, request: Request) -> tuple[Any, AccessToken] | None:
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         try:
-            token = rfc6750.authenticate(request._request)
-        except rfc6750.BearerError as error:
-            raise BearerTokenError(error) from None
+            token = authenticate(request._request)
+        except errors.TokenError as error:
+            raise TokenAuthenticationFailed(error) from None
         if token is None:
             return None
         return (token.user if token.user is not None else AnonymousUser(), token)
 
     def authenticate_header(self, request: Request) -> str:
-        return rfc6750.challenge()
+        return errors.challenge()

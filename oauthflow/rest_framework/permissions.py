@@ -23,8 +23,8 @@ from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from .. import rfc6750
-from ..models import AccessToken
+from ..formats.base import GrantedToken
+from ..resource import errors
 from ..scope import scope_to_list
 from ..settings import oauthflow_settings
 
@@ -34,17 +34,17 @@ _NOTE = "_oauthflow_insufficient_scope"
 class InsufficientScope(exceptions.PermissionDenied):
     """403 with ``WWW-Authenticate: Bearer ..., error="insufficient_scope", scope="..."``."""
 
-    default_code = rfc6750.INSUFFICIENT_SCOPE
+    default_code = errors.INSUFFICIENT_SCOPE
 
     def __init__(self, scopes: Iterable[str]) -> None:
-        error = rfc6750.InsufficientScope(scopes)
+        error = errors.InsufficientScope(scopes)
         super().__init__(detail=error.description, code=error.error)
         self.auth_header = error.challenge()
 
 
 class _ScopePermission(BasePermission):
     message = "This resource needs an access token with the required scopes."
-    code = rfc6750.INSUFFICIENT_SCOPE
+    code = errors.INSUFFICIENT_SCOPE
 
     def get_scopes(self, request: Request, view: Any) -> list[str]:
         """The scopes a token needs for this request."""
@@ -118,7 +118,7 @@ class IsAuthenticatedOrTokenHasScope(_ScopePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         required = self.get_scopes(request, view)
-        if isinstance(request.auth, AccessToken):
+        if isinstance(request.auth, GrantedToken):
             return _token_has_scopes(request, view, required)
         user = request.user
         return bool(user and user.is_authenticated)
@@ -144,7 +144,7 @@ def _declared(view: Any, attribute: str, permission: BasePermission) -> list[str
 
 def _token_has_scopes(request: Request, view: Any, required: list[str]) -> bool:
     token = request.auth
-    if not isinstance(token, AccessToken):
+    if not isinstance(token, GrantedToken):
         return False
     if token.has_scopes(required):
         return True
@@ -164,7 +164,7 @@ def _note_insufficient_scope(request: Request, view: Any, required: list[str]) -
         scopes = getattr(request, _NOTE, None)
         # Ours refused (our code), or a composition did, which has no message or code.
         # Another permission with its own message refused for its own reason.
-        ours = code == rfc6750.INSUFFICIENT_SCOPE or (code is None and message is None)
+        ours = code == errors.INSUFFICIENT_SCOPE or (code is None and message is None)
         if scopes is not None and ours:
             raise InsufficientScope(scopes)
         deny(request, message=message, code=code)

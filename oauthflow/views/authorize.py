@@ -17,9 +17,10 @@ from django.views.decorators.csrf import csrf_protect
 from .. import prompt as prompt_login
 from .. import scope as scopes
 from .. import signals
+from ..adapter import get_adapter
 from ..models import Client, Consent
-from ..request import Payload, check_transport, parse_params
-from ..server import server
+from ..server.authorization_server import get_server
+from ..server.request import Payload, check_transport, parse_params
 from .pages import error_page, protect
 
 INSECURE = "OAuth requests must use https."
@@ -50,6 +51,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     except OAuth2Error as error:
         return error_page(request, error.error, error.get_error_description())
 
+    server = get_server()
     oauth_request = server.authorization_request(request, payload)
     user = request.user if request.user.is_authenticated else None
     try:
@@ -86,7 +88,15 @@ def authorize(request: HttpRequest) -> HttpResponse:
         return error_page(request, "invalid_request", "Choose Allow or Deny.")
 
     consent = Consent.objects.filter(user=user, client=client).first()
-    if _may_skip_consent(client, consent, scope, prompt, grant.redirect_uri):
+    if get_adapter().may_skip_consent(
+        request,
+        client=client,
+        user=user,
+        scope=scope,
+        consent=consent,
+        prompt=prompt,
+        redirect_uri=grant.redirect_uri,
+    ):
         return _grant(request, grant, user, remember=False)
     if "none" in prompt:
         return _redirect_error(request, grant, "consent_required", "The user has not consented.")
@@ -100,19 +110,6 @@ def authorize(request: HttpRequest) -> HttpResponse:
         },
     )
     return protect(response)
-
-
-def _may_skip_consent(
-    client: Client, consent: Consent | None, scope: str, prompt: set[str], redirect_uri: str
-) -> bool:
-    if client.skip_consent:
-        return True  # an admin's explicit choice for a first-party app
-    if consent is None or not consent.covers(scope) or "consent" in prompt:
-        return False
-    # RFC 8252 §8.6: a native app's identity cannot be assured (any local program can
-    # listen on a loopback port or claim a URI scheme), so an earlier consent is not
-    # enough for it; an https redirect URI vouches for a public web app.
-    return client.is_confidential or redirect_uri.startswith("https://")
 
 
 def _grant(request: HttpRequest, grant: Any, user: Any, *, remember: bool) -> HttpResponse:
@@ -146,6 +143,7 @@ def _announce(signal: Any, request: HttpRequest, grant: Any, user: Any) -> None:
 
 def _finish(request: HttpRequest, grant: Any, user: Any) -> HttpResponse:
     """Issue the code (user given) or access_denied (user None), as a redirect with iss."""
+    server = get_server()
     response = server.create_authorization_response(grant.request, grant_user=user, grant=grant)
     return server.with_issuer(response, request)
 
@@ -162,6 +160,7 @@ def _redirect_error(request: HttpRequest, grant: Any, error: str, description: s
 
 def _error_response(request: HttpRequest, oauth_request: Any, error: OAuth2Error) -> HttpResponse:
     if error.redirect_uri:
+        server = get_server()
         response = server.handle_error_response(oauth_request, error)
         return server.with_issuer(response, request)
     return error_page(request, error.error, error.get_error_description())

@@ -12,8 +12,8 @@ from django.views.decorators.csrf import csrf_protect
 
 from ..consent import authorized_apps_of
 from ..models import Client
-from ..request import is_acceptable
-from ..revocation import revoke_grant
+from ..server.request import is_acceptable
+from ..store.revocation import revoke_grant
 from .pages import error_page, protect
 
 

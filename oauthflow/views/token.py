@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
-from ..request import check_transport
-from ..server import server
+from ..server.authorization_server import get_server
+from ..server.request import check_transport
 from .authorize import INSECURE
 
 
@@ -44,16 +44,16 @@ def _json_error(error: str, description: str, status: int = 400) -> JsonResponse
 @_client_endpoint
 def token(request: HttpRequest) -> HttpResponse:
     """The token endpoint."""
-    return server.create_token_response(request)
+    return get_server().create_token_response(request)
 
 
 @_client_endpoint
 def revoke(request: HttpRequest) -> HttpResponse:
     """The revocation endpoint."""
-    return server.create_endpoint_response("revocation", request)
+    return get_server().create_endpoint_response("revocation", request)
 
 
 @_client_endpoint
 def introspect(request: HttpRequest) -> HttpResponse:
     """The introspection endpoint, for clients flagged ``may_introspect``."""
-    return server.create_endpoint_response("introspection", request)
+    return get_server().create_endpoint_response("introspection", request)

@@ -4,7 +4,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth2Session
 
-from oauthflow import revocation
+from oauthflow.store import revocation
 from tests import factories
 
 pytestmark = pytest.mark.live

@@ -1,7 +1,7 @@
 """``manage.py oauthflow_cleartokens``: delete expired and revoked codes and tokens.
 
 Run it from cron or a scheduler, e.g. hourly. It works in short batches (see
-``oauthflow.cleanup``), so it is safe to run on a busy server and to interrupt.
+``oauthflow.store.cleanup``), so it is safe to run on a busy server and to interrupt.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oauthflow.cleanup import clear_tokens
+from oauthflow.store.cleanup import clear_tokens
 from oauthflow.settings import oauthflow_settings
 
 

@@ -17,14 +17,13 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from oauthflow import cleanup, revocation
-from oauthflow.models import (
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_REFRESH_TOKEN,
-    GRANT_TYPES,
-    Client,
-)
+from oauthflow.models import Client, GrantType
 from oauthflow.scope import scope_to_list
+from oauthflow.server.registry import registry
+from oauthflow.store.clients import deactivate_client, delete_client
+
+#: Grants a new client gets when none is named.
+DEFAULT_GRANT_TYPES = [GrantType.AUTHORIZATION_CODE.value, GrantType.REFRESH_TOKEN.value]
 
 # Which option to blame for a model field's validation error.
 _OPTION_FOR_FIELD = {
@@ -121,14 +120,15 @@ class Command(BaseCommand):
             action="store_true",
             help="A public client (native or browser app): no secret, PKCE only.",
         )
+        grant_types = registry.grant_types()
         create.add_argument(
             "--grant-type",
             dest="grant_types",
             action="append",
-            choices=GRANT_TYPES,
+            choices=grant_types,
             metavar="GRANT_TYPE",
-            help=f"One of {', '.join(GRANT_TYPES)}; repeat for several. "
-            f"Default: {GRANT_AUTHORIZATION_CODE} and {GRANT_REFRESH_TOKEN}.",
+            help=f"One of {', '.join(grant_types)}; repeat for several. "
+            f"Default: {' and '.join(DEFAULT_GRANT_TYPES)}.",
         )
         create.add_argument(
             "--scope",
@@ -194,9 +194,7 @@ class Command(BaseCommand):
             name=options["name"],
             client_type=Client.PUBLIC if options["public"] else Client.CONFIDENTIAL,
             redirect_uris="\n".join(options["redirect_uris"]),
-            grant_types=" ".join(
-                options["grant_types"] or [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]
-            ),
+            grant_types=" ".join(options["grant_types"] or DEFAULT_GRANT_TYPES),
             allowed_scopes=" ".join(_split(options["scopes"])),
             default_scopes=" ".join(_split(options["default_scopes"])),
             skip_consent=options["skip_consent"],
@@ -276,11 +274,8 @@ class Command(BaseCommand):
         )
 
     def handle_revoke(self, **options: Any) -> None:
-        with transaction.atomic():
-            client = self._get(options["client_id"], for_update=True)
-            client.is_active = False
-            client.save(update_fields=["is_active", "updated_at"])
-            revoked = revocation.revoke_client(client, by="command")
+        client = self._get(options["client_id"])
+        revoked = deactivate_client(client, by="command")
         if self.as_json:
             self._json({"client_id": client.client_id, "is_active": False, "revoked": revoked})
             return
@@ -295,22 +290,15 @@ class Command(BaseCommand):
         client = self._get(options["client_id"])
         if not options["yes"]:
             self._confirm_delete(client, options.get("stdin") or sys.stdin)
-        # Make the client and its tokens useless at once, then remove the rows in short
-        # batches (a busy client may hold millions), then the client and its consents.
-        with transaction.atomic():
-            client = self._get(options["client_id"], for_update=True)
-            client.is_active = False
-            client.save(update_fields=["is_active", "updated_at"])
-            revoked = revocation.revoke_client(client, by="command")
-        deleted = cleanup.delete_issued_to(client)
-        _, by_model = client.delete()
-        deleted["consents"] = by_model.get("oauthflow.Consent", 0)
+        # The store's delete_client: deactivated and revoked at once, then the rows in
+        # short batches (a busy client may hold millions), then the client and consents.
+        deleted = delete_client(client, by="command")
         if self.as_json:
-            self._json(
-                {"client_id": options["client_id"], "deleted": True, "revoked": revoked, **deleted}
-            )
+            self._json({"client_id": options["client_id"], "deleted": True, **deleted})
             return
-        counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in deleted.items())
+        counts = ", ".join(
+            f"{n} {name.replace('_', ' ')}" for name, n in deleted.items() if name != "revoked"
+        )
         self.stdout.write(
             self.style.SUCCESS(f'Deleted "{client.name}" ({options["client_id"]}): {counts}.')
         )

@@ -1,9 +1,8 @@
-"""Authlib's authorization server core, wired to Django, our models and our settings."""
+"""Authlib's authorization server core, wired to Django, the store and the registry."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
@@ -11,46 +10,42 @@ from authlib.oauth2 import AuthorizationServer as _AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Request
 from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError as _UnsupportedGrantTypeError
-from authlib.oauth2.rfc6749.authenticate_client import authenticate_none
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
-from . import lookups, signals, tokens
-from .endpoints import IntrospectionEndpoint, RevocationEndpoint
-from .grants import (
-    PKCE,
-    AuthorizationCodeGrant,
-    ClientCredentialsGrant,
-    RefreshTokenGrant,
-    ReuseDetected,
-)
-from .models import AccessToken, AuthorizationCode, Client, RefreshToken, new_family_id
+from .. import formats, signals
+from ..adapter import get_adapter
+from ..models import AccessToken, AuthorizationCode, Client, RefreshToken
+from ..scope import known_scopes
+from ..settings import oauthflow_settings
+from ..store import lookups
+from ..store.issue import issue_tokens
+from ..store.revocation import revoke_family
+from .errors import ReuseDetected, UnsupportedGrantTypeError, UnsupportedResponseTypeError
+from .registry import Registry, registry
 from .request import DjangoOAuth2Request, Payload, form_payload
-from .revocation import revoke_family
-from .scope import known_scopes
-from .settings import oauthflow_settings
 
 
 class AuthorizationServer(_AuthorizationServer):
-    """The authorization and token endpoints' protocol engine.
+    """The authorization and token endpoints' protocol engine, built from a registry.
 
     Settings are read on every call, not captured here, so a changed ``OAUTHFLOW``
     (``override_settings`` in tests) takes effect at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, registry: Registry) -> None:
         super().__init__()
+        self.registry = registry
         self.register_token_generator("default", self._generate_token)
-        self.register_grant(AuthorizationCodeGrant, [PKCE()])
-        self.register_grant(RefreshTokenGrant)
-        self.register_grant(ClientCredentialsGrant)
-        self.register_endpoint(RevocationEndpoint)
-        self.register_endpoint(IntrospectionEndpoint)
-        self.register_client_auth_method("none", _authenticate_none)
+        for grant, extensions in registry.grants():
+            self.register_grant(grant, extensions)
+        for endpoint in registry.endpoints():
+            self.register_endpoint(endpoint)
+        for name, authenticate in registry.client_auth_methods().items():
+            self.register_client_auth_method(name, authenticate)
 
     # Authlib reads this attribute; ours follows the settings.
-    @property
+    @property  # type: ignore[override]
     def scopes_supported(self) -> list[str]:
         return list(known_scopes())
 
@@ -63,7 +58,8 @@ class AuthorizationServer(_AuthorizationServer):
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
             return None
-        return lookups.active_client.get(client_id)
+        client = lookups.client.get(client_id)
+        return client if client is not None and client.is_active else None
 
     def _generate_token(
         self,
@@ -74,57 +70,37 @@ class AuthorizationServer(_AuthorizationServer):
         expires_in: int | None = None,
         include_refresh_token: bool = True,
     ) -> dict[str, Any]:
-        scope = client.get_allowed_scope(scope)
-        if scope is None:
+        granted = client.get_allowed_scope(scope)
+        if granted is None:
             raise InvalidScopeError()
+        expires_in = expires_in or oauthflow_settings.ACCESS_TOKEN_LIFETIME
+        name = get_adapter().get_access_token_format(
+            client=client, user=user, scope=granted, grant_type=grant_type
+        )
         token: dict[str, Any] = {
-            "access_token": tokens.generate(tokens.ACCESS_TOKEN_PREFIX),
+            "access_token": formats.get(name).generate(
+                client=client, user=user, scope=granted, expires_in=expires_in
+            ),
             "token_type": "Bearer",
-            "expires_in": expires_in or oauthflow_settings.ACCESS_TOKEN_LIFETIME,
-            "scope": scope,
+            "expires_in": expires_in,
+            "scope": granted,
         }
         if include_refresh_token:
-            token["refresh_token"] = tokens.generate(tokens.REFRESH_TOKEN_PREFIX)
+            token["refresh_token"] = formats.new_refresh_token()
         return token
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> AccessToken:
         """Store the digests of a token response; the clear values only go to the client."""
-        now = timezone.now()
-        parent = request.refresh_token  # set by the refresh_token grant
-        code = request.authorization_code
-        family = (parent or code).family if (parent or code) else new_family_id()
-        access = AccessToken.objects.create(
-            digest=tokens.digest(token["access_token"]),
-            hint=tokens.hint(token["access_token"]),
+        access, refresh = issue_tokens(
+            access_token=token["access_token"],
+            refresh_token=token.get("refresh_token"),
             client=request.client,
             user=request.user,
             scope=token["scope"],
-            family=family,
-            created_at=now,
-            expires_at=now + timedelta(seconds=token["expires_in"]),
+            expires_in=token["expires_in"],
+            parent=getattr(request, "consumed", None),
         )
-        refresh = None
-        if "refresh_token" in token:
-            if parent is not None:
-                family_expires_at = parent.family_expires_at
-            else:
-                lifetime = oauthflow_settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
-                family_expires_at = now + timedelta(seconds=lifetime)
-            idle = timedelta(seconds=oauthflow_settings.REFRESH_TOKEN_IDLE_LIFETIME)
-            refresh = RefreshToken.objects.create(
-                digest=tokens.digest(token["refresh_token"]),
-                hint=tokens.hint(token["refresh_token"]),
-                client=request.client,
-                user=request.user,
-                # A refresh keeps the original grant even when it narrows the access token.
-                scope=parent.scope if parent is not None else token["scope"],
-                family=family,
-                created_at=now,
-                expires_at=min(now + idle, family_expires_at),
-                family_expires_at=family_expires_at,
-                rotated_from=parent,
-            )
-        request.issued = (access, refresh)
+        request.issued = (access, refresh)  # type: ignore[attr-defined]
         return access
 
     # Authlib echoes the request's response_type or grant_type into error_description;
@@ -151,7 +127,7 @@ class AuthorizationServer(_AuthorizationServer):
         try:
             return super().get_token_grant(request)
         except _UnsupportedGrantTypeError:
-            raise UnsupportedGrantTypeError() from None
+            raise UnsupportedGrantTypeError(self.registry.grant_types()) from None
 
     # Django glue --------------------------------------------------------------------------
 
@@ -173,7 +149,7 @@ class AuthorizationServer(_AuthorizationServer):
 
     # Token endpoint -----------------------------------------------------------------------
 
-    def create_token_response(self, request: HttpRequest | None = None) -> HttpResponse:
+    def create_token_response(self, request: Any = None) -> HttpResponse:
         """Run one token request; its writes are one transaction: all or nothing.
 
         A detected reuse rolls back, then revokes the whole family in a transaction of
@@ -189,7 +165,7 @@ class AuthorizationServer(_AuthorizationServer):
             # create_token_response runs first), so the transaction covers just the writes:
             # shorter, and one fewer round trip where there is one write (client_credentials).
             grant.validate_token_request()
-            if grant.WRITES_ONE_ROW:
+            if getattr(grant, "WRITES_ONE_ROW", False):
                 status, body, headers = grant.create_token_response()
             else:
                 with transaction.atomic():
@@ -208,7 +184,7 @@ class AuthorizationServer(_AuthorizationServer):
             return self.handle_error_response(oauth_request, error)
         except OAuth2Error as error:
             return self.handle_error_response(oauth_request, error)
-        access, refresh = oauth_request.issued
+        access, refresh = oauth_request.issued  # type: ignore[attr-defined]
         signals.send(
             signals.token_issued,
             sender=AccessToken,
@@ -249,22 +225,13 @@ class AuthorizationServer(_AuthorizationServer):
         return response
 
 
-def _authenticate_none(query_client: Any, request: OAuth2Request) -> Client | None:
-    """Public-client authentication (``none``), but not for a request that tried HTTP
-    Basic: a wrong secret must be ``invalid_client``, not a quiet fallback to no secret."""
-    if request.headers.get("Authorization", "").lower().startswith("basic "):
-        return None
-    return authenticate_none(query_client, request)
+_built: tuple[int, AuthorizationServer] | None = None
 
 
-class UnsupportedResponseTypeError(OAuth2Error):
-    error = "unsupported_response_type"
-    description = "Only response_type=code is supported."
-
-
-class UnsupportedGrantTypeError(OAuth2Error):
-    error = "unsupported_grant_type"
-    description = "Supported grant types: authorization_code, refresh_token, client_credentials."
-
-
-server = AuthorizationServer()
+def get_server() -> AuthorizationServer:
+    """The server for what the registry holds now; rebuilt after a registration."""
+    global _built
+    generation = registry.generation
+    if _built is None or _built[0] != generation:
+        _built = (generation, AuthorizationServer(registry))
+    return _built[1]

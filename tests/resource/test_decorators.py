@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oauthflow import tokens
-from oauthflow.decorators import require_oauth
 from oauthflow.models import AccessToken
+from oauthflow.resource.decorators import require_oauth
 from tests import factories
 from tests.conftest import bearer
 

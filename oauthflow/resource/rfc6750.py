@@ -1,6 +1,4 @@
-"""Bearer token usage (RFC 6750): finding the token in a request, and the error answers.
-
-Plain Django: ``oauthflow.decorators`` and ``oauthflow.rest_framework`` both build on it.
+"""The Bearer scheme (RFC 6750): finding the token in a request, and its challenge.
 
 * The token comes from ``Authorization: Bearer <token>`` (§2.1). The scheme is matched
   in any case and may be followed by several spaces (RFC 9110 §11.4). Another scheme
@@ -18,16 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import ClassVar
 
 from django.http import HttpRequest
 
-from . import bearer
-from .models import AccessToken
-from .settings import oauthflow_settings
-
-INVALID_REQUEST = "invalid_request"
-INVALID_TOKEN = "invalid_token"
-INSUFFICIENT_SCOPE = "insufficient_scope"
+from ..settings import oauthflow_settings
+from .errors import InvalidRequest, InvalidToken
+from .schemes import Scheme
 
 # b64token (§2.1), and a length far above any token we issue, checked first so a huge
 # header costs nothing.
@@ -40,61 +35,22 @@ _CREDENTIALS = re.compile(r"([^ \t]+)(?:[ \t]+(.*))?", re.DOTALL)
 _UNSAFE = re.compile(r"[^\x20-\x7e]")
 
 
-class BearerError(Exception):
-    """An RFC 6750 §3 answer: an HTTP status, an error code, and the challenge to send."""
+class BearerScheme(Scheme):
+    """``Authorization: Bearer``, and the form body when the site allows it."""
 
-    status_code = 401
-    error: str | None = None
+    name: ClassVar[str] = "Bearer"
 
-    def __init__(self, description: str, *, scopes: Iterable[str] = ()) -> None:
-        super().__init__(description)
-        self.description = description
-        self.scopes = list(scopes)
+    def credentials(self, request: HttpRequest) -> str | None:
+        return bearer_token(request)
 
-    def challenge(self) -> str:
-        """The ``WWW-Authenticate`` value for this answer."""
-        return challenge(
-            error=self.error,
-            description=self.description if self.error else None,
-            scopes=self.scopes,
-        )
-
-    def as_dict(self) -> dict[str, str]:
-        """A JSON body for plain Django views."""
-        return {
-            "error": self.error or "missing_authorization",
-            "error_description": self.description,
-        }
-
-
-class MissingToken(BearerError):
-    """No bearer credentials: 401 with a bare challenge (§3.1: no error code)."""
-
-    def __init__(self, description: str = "An access token is required.") -> None:
-        super().__init__(description)
-
-
-class InvalidRequest(BearerError):
-    """The token came in more than one way, or twice: 400 (§3.1)."""
-
-    status_code = 400
-    error = INVALID_REQUEST
-
-
-class InvalidToken(BearerError):
-    """Unknown, expired, revoked or malformed token, or one of an inactive client or user."""
-
-    error = INVALID_TOKEN
-
-
-class InsufficientScope(BearerError):
-    """A valid token without every scope the resource requires: 403 naming them."""
-
-    status_code = 403
-    error = INSUFFICIENT_SCOPE
-
-    def __init__(self, scopes: Iterable[str], description: str | None = None) -> None:
-        super().__init__(description or "The access token lacks a required scope.", scopes=scopes)
+    def challenge(
+        self,
+        *,
+        error: str | None = None,
+        description: str | None = None,
+        scopes: Iterable[str] = (),
+    ) -> str:
+        return challenge(error=error, description=description, scopes=scopes)
 
 
 def challenge(
@@ -128,20 +84,6 @@ def bearer_token(request: HttpRequest) -> str | None:
     return from_header if from_header is not None else from_body
 
 
-def authenticate(request: HttpRequest) -> AccessToken | None:
-    """The live access token of the request, or None when it presents no bearer token.
-
-    Raises a BearerError (InvalidToken, InvalidRequest) for a token that must be refused.
-    """
-    value = bearer_token(request)
-    if value is None:
-        return None
-    result = bearer.validate(value)
-    if isinstance(result, bearer.Rejection):
-        raise InvalidToken(result.value)
-    return result
-
-
 def _from_header(request: HttpRequest) -> str | None:
     header = request.META.get("HTTP_AUTHORIZATION")
     if not header:
@@ -162,7 +104,7 @@ def _from_body(request: HttpRequest) -> str | None:
     # Keep the token out of Django's error reports, as the Authorization header is.
     hidden = getattr(request, "sensitive_post_parameters", None)
     if hidden != "__ALL__":
-        request.sensitive_post_parameters = [*(hidden or []), "access_token"]
+        setattr(request, "sensitive_post_parameters", [*(hidden or []), "access_token"])  # noqa: B010
     values = request.POST.getlist("access_token")
     if not values:
         return None

@@ -1,4 +1,4 @@
-"""The bearer-token validator: one indexed query, and every reason to refuse."""
+"""Access token validation: one indexed query, and every reason to refuse."""
 
 from datetime import timedelta
 from unittest import mock
@@ -6,9 +6,10 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from oauthflow import bearer, tokens
-from oauthflow.bearer import Rejection
+from oauthflow import tokens
 from oauthflow.models import AccessToken
+from oauthflow.resource import validation
+from oauthflow.store.validity import Refusal
 from tests import factories
 
 
@@ -16,7 +17,7 @@ def test_valid_token_comes_back_with_client_and_user_in_one_query(
     access_token, django_assert_num_queries
 ):
     with django_assert_num_queries(1):
-        found = bearer.validate(access_token.value)
+        found = validation.validate(access_token.value)
         # Loaded by the same query: touching them costs nothing more.
         assert found.client.name == "Photo Printer"
         assert found.user.username == "alice"
@@ -24,46 +25,46 @@ def test_valid_token_comes_back_with_client_and_user_in_one_query(
 
 
 def test_unknown_token_is_refused(db):
-    assert bearer.validate(tokens.generate(tokens.ACCESS_TOKEN_PREFIX)) is Rejection.UNKNOWN
+    assert validation.validate(tokens.generate(tokens.ACCESS_TOKEN_PREFIX)) is Refusal.UNKNOWN
 
 
 def test_refresh_token_value_is_not_an_access_token(db):
     refresh = factories.RefreshTokenFactory()
-    assert bearer.validate(refresh.value) is Rejection.UNKNOWN
+    assert validation.validate(refresh.value) is Refusal.UNKNOWN
 
 
 def test_expired_token_is_refused(db):
     token = factories.AccessTokenFactory(expires_at=timezone.now() - timedelta(seconds=1))
-    assert bearer.validate(token.value) is Rejection.EXPIRED
+    assert validation.validate(token.value) is Refusal.EXPIRED
 
 
 def test_token_expires_when_time_moves_past_it(access_token):
     later = access_token.expires_at + timedelta(microseconds=1)
-    assert bearer.validate(access_token.value) == access_token
+    assert validation.validate(access_token.value) == access_token
     with mock.patch("django.utils.timezone.now", return_value=later):
-        assert bearer.validate(access_token.value) is Rejection.EXPIRED
+        assert validation.validate(access_token.value) is Refusal.EXPIRED
 
 
 def test_revoked_token_is_refused(access_token):
     AccessToken.objects.filter(pk=access_token.pk).revoke()
-    assert bearer.validate(access_token.value) is Rejection.REVOKED
+    assert validation.validate(access_token.value) is Refusal.REVOKED
 
 
 def test_token_of_inactive_client_is_refused(access_token):
     access_token.client.is_active = False
     access_token.client.save()
-    assert bearer.validate(access_token.value) is Rejection.CLIENT_INACTIVE
+    assert validation.validate(access_token.value) is Refusal.CLIENT_INACTIVE
 
 
 def test_token_of_inactive_user_is_refused(access_token):
     access_token.user.is_active = False
     access_token.user.save()
-    assert bearer.validate(access_token.value) is Rejection.USER_INACTIVE
+    assert validation.validate(access_token.value) is Refusal.USER_INACTIVE
 
 
 def test_client_credentials_token_has_no_user(db):
     token = factories.AccessTokenFactory(user=None)
-    found = bearer.validate(token.value)
+    found = validation.validate(token.value)
     assert found == token
     assert found.user is None
     assert found.is_client_credentials
@@ -84,12 +85,12 @@ def test_client_credentials_token_has_no_user(db):
 )
 def test_implausible_values_are_refused_without_a_query(db, value, django_assert_num_queries):
     with django_assert_num_queries(0):
-        assert bearer.validate(value) is Rejection.MALFORMED
+        assert validation.validate(value) is Refusal.MALFORMED
 
 
 def test_token_scopes_and_expiry_are_exposed(db):
     token = factories.AccessTokenFactory(scope="read profile")
-    found = bearer.validate(token.value)
+    found = validation.validate(token.value)
     assert found.scopes == frozenset({"read", "profile"})
     assert found.has_scopes(["read"])
     assert found.has_scopes([])
@@ -100,8 +101,8 @@ def test_token_scopes_and_expiry_are_exposed(db):
 def test_rejections_never_log_the_token(access_token, caplog):
     AccessToken.objects.filter(pk=access_token.pk).revoke()
     with caplog.at_level("DEBUG", logger="oauthflow"):
-        bearer.validate(access_token.value)
-        bearer.validate(tokens.generate(tokens.ACCESS_TOKEN_PREFIX))
+        validation.validate(access_token.value)
+        validation.validate(tokens.generate(tokens.ACCESS_TOKEN_PREFIX))
     assert access_token.value not in caplog.text
     assert access_token.hint in caplog.text
 
@@ -124,7 +125,7 @@ def test_lookup_is_an_index_scan_on_the_digest(postgres_only, access_token):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE oauthflow_accesstoken")
     with CaptureQueriesContext(connection) as ctx:
-        bearer.validate(access_token.value)
+        validation.validate(access_token.value)
     (query,) = ctx.captured_queries
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + query["sql"])

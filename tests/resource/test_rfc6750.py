@@ -5,7 +5,7 @@ from django.test import RequestFactory
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oauthflow import rfc6750
+from oauthflow.resource import errors, rfc6750
 
 rf = RequestFactory()
 TOKEN = "ofat_" + "A" * 43
@@ -51,7 +51,7 @@ def test_other_schemes_and_no_header_are_no_credentials(value):
     ],
 )
 def test_malformed_bearer_header_is_invalid_token(value):
-    with pytest.raises(rfc6750.InvalidToken) as exc:
+    with pytest.raises(errors.InvalidToken) as exc:
         rfc6750.bearer_token(header(value))
     assert exc.value.status_code == 401
     assert exc.value.error == "invalid_token"
@@ -90,18 +90,18 @@ def test_form_body_token_needs_post_and_urlencoded(form_body_allowed):
 
 def test_token_in_header_and_body_is_invalid_request(form_body_allowed):
     request = _form_post(f"access_token={TOKEN}", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
-    with pytest.raises(rfc6750.InvalidRequest) as exc:
+    with pytest.raises(errors.InvalidRequest) as exc:
         rfc6750.bearer_token(request)
     assert exc.value.status_code == 400
 
 
 def test_repeated_body_token_is_invalid_request(form_body_allowed):
-    with pytest.raises(rfc6750.InvalidRequest):
+    with pytest.raises(errors.InvalidRequest):
         rfc6750.bearer_token(_form_post(f"access_token={TOKEN}&access_token={TOKEN}"))
 
 
 def test_malformed_body_token_is_invalid_token(form_body_allowed):
-    with pytest.raises(rfc6750.InvalidToken):
+    with pytest.raises(errors.InvalidToken):
         rfc6750.bearer_token(_form_post("access_token=a%20b"))
 
 
@@ -109,7 +109,7 @@ def test_malformed_body_token_is_invalid_token(form_body_allowed):
 def test_any_header_is_a_token_none_or_a_bearer_error(value):
     try:
         result = rfc6750.bearer_token(header(value))
-    except rfc6750.BearerError as error:
+    except errors.TokenError as error:
         assert error.status_code in (400, 401)
     else:
         assert result is None or rfc6750._B64TOKEN.fullmatch(result)
@@ -120,7 +120,7 @@ def test_challenge_without_error_has_only_the_realm():
 
 
 def test_challenge_with_error_description_and_scope():
-    error = rfc6750.InsufficientScope(["read", "write"])
+    error = errors.InsufficientScope(["read", "write"])
     assert error.challenge() == (
         'Bearer realm="api", error="insufficient_scope", '
         'error_description="The access token lacks a required scope.", scope="read write"'
@@ -133,7 +133,7 @@ def test_realm_is_quoted_safely(settings):
 
 
 def test_missing_token_challenge_has_no_error_code():
-    error = rfc6750.MissingToken()
+    error = errors.MissingToken()
     assert error.status_code == 401
     assert error.challenge() == 'Bearer realm="api"'
     assert error.as_dict()["error"] == "missing_authorization"

@@ -21,8 +21,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.http.request import split_domain_port
 
-from .redirect_uris import is_loopback_host
-from .settings import oauthflow_settings
+from ..redirect_uris import is_loopback_host
+from ..settings import oauthflow_settings
 
 #: Longest accepted parameter value. Real values (tokens, URIs, state) are far shorter.
 MAX_VALUE_LENGTH = 4096
@@ -153,6 +153,10 @@ class DjangoOAuth2Request(OAuth2Request):
         self.credential = None
         self._scope = None
         self.django_request = request
+        #: The code or refresh token this request used up: what it issues joins its family.
+        self.consumed = None
+        #: (AccessToken, RefreshToken or None) once the token response is stored.
+        self.issued = None
 
     @property
     def args(self) -> dict[str, str]:

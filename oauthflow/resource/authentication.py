@@ -1,0 +1,37 @@
+"""Authenticating a request by its access token, whatever the scheme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from ..store.validity import Refusal
+from . import schemes
+from .errors import InvalidRequest, InvalidToken
+from .validation import DESCRIPTIONS, validate
+
+
+def authenticate(request: HttpRequest) -> Any:
+    """The live access token of the request, or None when it presents none.
+
+    Raises a TokenError (InvalidToken, InvalidRequest) for a token that must be refused.
+    """
+    presented = None
+    for scheme in schemes.accepted():
+        value = scheme.credentials(request)
+        if value is None:
+            continue
+        if presented is not None:
+            raise InvalidRequest("Send the access token in one place only (RFC 6750 section 2).")
+        presented = (scheme, value)
+    if presented is None:
+        return None
+    scheme, value = presented
+    result = validate(value)
+    if isinstance(result, Refusal):
+        raise InvalidToken(DESCRIPTIONS[result])
+    reason = scheme.check(request, result)
+    if reason is not None:
+        raise InvalidToken(DESCRIPTIONS[reason])
+    return result

@@ -1,0 +1,278 @@
+"""An optional cache of access-token lookups, so a protected request can skip the database.
+
+Off unless ``OAUTHFLOW["TOKEN_CACHE"]`` names a Django cache alias (``settings.CACHES``).
+
+What is kept
+    Under ``oauthflow:at:1:<digest>``, the SHA-256 digest the database already holds: the
+    token's row, its client's row without the secret digest, and its user's row without
+    the password hash. Nothing in the cache gives back a token.
+
+For how long
+    Until the token expires, and never longer than :data:`MAX_ENTRY_SECONDS`, which bounds
+    how long a cache that missed an invalidation (say, across a network partition) can
+    be wrong.
+
+Staying right
+    Entries are only added (``cache.add``), never overwritten. Whatever makes a token
+    invalid writes a *stale marker* over its key once the database change commits: a
+    revocation (the store's ``access_tokens_invalidated``), a client or user saved
+    inactive, or deleted (signals, connected by ``OAuthFlowConfig.ready``). A marker sends every process to the
+    database for that token, and nothing is cached for it again until it expires.
+    Because ``add`` never replaces a marker, a request that read the old row just before
+    the change cannot put it back. ``QuerySet.update()`` sends no signals: after one that
+    deactivates clients or users, call :func:`invalidate_client` or :func:`invalidate_user`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import models, router, transaction
+from django.db.models.signals import post_save, pre_delete
+from django.utils import timezone
+
+from ..models import AccessToken, Client
+from ..settings import oauthflow_settings
+from ..store.revocation import access_tokens_invalidated
+
+# The name sites configure logging by (it predates this module).
+logger = logging.getLogger("oauthflow.token_cache")
+
+#: The version in the prefix changes whenever the entry layout does, so a deploy never
+#: reads entries written by older code.
+KEY_PREFIX = "oauthflow:at:1:"
+#: The longest an entry lives, in seconds, however long its token has left.
+MAX_ENTRY_SECONDS = 300
+#: What a stale marker holds.
+STALE = "stale"
+_BATCH = 1000
+
+
+def get_cache() -> BaseCache | None:
+    """The configured token cache, or None when caching is off."""
+    alias = oauthflow_settings.TOKEN_CACHE
+    return caches[alias] if alias else None
+
+
+def cache_key(digest: str) -> str:
+    return KEY_PREFIX + digest
+
+
+# Reading and writing entries ---------------------------------------------------------------
+
+
+def load(cache: BaseCache, digest: str) -> AccessToken | str | None:
+    """The cached token (client and user attached), :data:`STALE`, or None on a miss.
+
+    A cache that cannot be reached counts as a miss: the database still answers.
+    """
+    try:
+        entry = _get(cache, cache_key(digest))
+    except Exception:
+        logger.warning("Token cache unreachable; asking the database.", exc_info=True)
+        return None
+    if entry is None or entry == STALE:
+        return entry
+    try:
+        return _rebuild(entry)
+    except Exception:
+        # Written by code with another model layout (a deploy under way): a miss.
+        logger.warning("Unreadable token cache entry; asking the database.", exc_info=True)
+        return None
+
+
+def _get(cache: BaseCache, key: str) -> Any:
+    """``cache.get(key)``, minus a cost of Django's own Redis backend on every read.
+
+    ``django.core.cache.backends.redis.RedisCache`` builds a new ``redis.Redis`` client
+    for each call (about 0.1 ms here, as much as the Redis round trip itself). The client
+    is only a handle on the backend's connection pool, so for that backend the reader is
+    built once per backend instance (Django keeps one per thread) and reused. Other
+    backends, subclasses (which may change ``get``) and several servers (Django picks a
+    read replica per call) are asked with ``cache.get``.
+    """
+    reader = _fast_reader(cache)
+    if reader is None:
+        return cache.get(key)
+    get, loads = reader
+    value = get(cache.make_and_validate_key(key))
+    return None if value is None else loads(value)
+
+
+def _fast_reader(cache: BaseCache) -> tuple[Any, Any] | None:
+    """(redis get, deserializer) for a plain single-server ``RedisCache``, else None.
+
+    This reaches into the backend's private attributes (``_cache``, ``_servers``,
+    ``_serializer``), so each is checked: when a Django release renames one, reads go
+    through ``cache.get`` and one warning says so; ``tests/resource/test_cache.py``
+    asserts the fast path on the Django versions the suite runs. Worked out once per
+    backend instance.
+    """
+    found = cache.__dict__.get("_oauthflow_reader", _UNSET)
+    if found is not _UNSET:
+        return found
+    reader = None
+    if type(cache) is RedisCache:
+        try:
+            backend = cache._cache
+            if type(backend) is RedisCacheClient and len(backend._servers) == 1:
+                client = backend.get_client(write=False)
+                reader = (client.get, backend._serializer.loads)
+        except AttributeError:
+            global _warned
+            if not _warned:
+                _warned = True
+                logger.warning(
+                    "This Django's RedisCache differs from what oauthflow knows; token "
+                    "cache reads take the slower cache.get().",
+                    exc_info=True,
+                )
+    cache.__dict__["_oauthflow_reader"] = reader
+    return reader
+
+
+_UNSET = object()
+_warned = False
+
+
+def store(cache: BaseCache, token: AccessToken) -> None:
+    """Cache a token just found valid in the database (with its client and user loaded).
+
+    Does nothing if the key holds anything already, in particular a stale marker.
+    """
+    remaining = (token.expires_at - timezone.now()).total_seconds()
+    timeout = min(int(remaining), MAX_ENTRY_SECONDS)  # int() rounds down: never outlives
+    if timeout < 1:
+        return
+    entry = {
+        "token": _snapshot(token),
+        "client": _snapshot(token.client, leave_out={"secret_digest"}),
+        "user": None if token.user is None else _snapshot(token.user, leave_out={"password"}),
+    }
+    try:
+        cache.add(cache_key(token.digest), entry, timeout=timeout)
+    except Exception:
+        logger.warning("Could not write to the token cache.", exc_info=True)
+
+
+def _snapshot(instance: models.Model, leave_out: Iterable[str] = ()) -> dict[str, Any]:
+    skip = set(leave_out) | instance.get_deferred_fields()
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in instance._meta.concrete_fields
+        if f.attname not in skip
+    }
+
+
+def _restore(model: type[models.Model], values: dict[str, Any], db: str) -> models.Model:
+    # Fields missing from the entry (left out, or added since) load on access, as
+    # deferred fields do.
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, names, [values[name] for name in names])
+
+
+def _rebuild(entry: dict[str, Any]) -> AccessToken:
+    db = router.db_for_read(AccessToken)
+    token = _restore(AccessToken, entry["token"], db)
+    token.client = _restore(Client, entry["client"], db)
+    user = entry["user"]
+    token.user = None if user is None else _restore(get_user_model(), user, db)
+    return token
+
+
+# Invalidation ------------------------------------------------------------------------------
+
+
+def forget_on_commit(tokens: models.QuerySet[AccessToken]) -> None:
+    """Mark the cached entries of ``tokens`` stale once the current transaction commits.
+
+    Call it inside the transaction that makes them invalid, with a queryset that still
+    selects them after the change. One query when the cache is on; none when it is off.
+    """
+    cache = get_cache()
+    if cache is None:
+        return
+    # Expired tokens are refused even when cached, so they need no marker.
+    rows = list(tokens.filter(expires_at__gt=timezone.now()).values_list("digest", "expires_at"))
+    if rows:
+        transaction.on_commit(lambda: _mark_stale(cache, rows), using=tokens.db)
+
+
+def invalidate_client(client: Client) -> None:
+    """Forget the cached tokens of ``client``: call after changing it with ``QuerySet.update``."""
+    forget_on_commit(AccessToken.objects.filter(client=client, revoked_at__isnull=True))
+
+
+def invalidate_user(user: Any) -> None:
+    """Forget the cached tokens of ``user``: call after changing it with ``QuerySet.update``."""
+    forget_on_commit(AccessToken.objects.filter(user=user, revoked_at__isnull=True))
+
+
+def _mark_stale(cache: BaseCache, rows: list[tuple[str, datetime]]) -> None:
+    now = timezone.now()
+    for start in range(0, len(rows), _BATCH):
+        batch = rows[start : start + _BATCH]
+        # A marker must outlast every entry a racing request could still add, so it
+        # lives as long as the longest-lived token of its batch.
+        timeout = max(1, math.ceil(max((e - now).total_seconds() for _, e in batch)))
+        try:
+            cache.set_many({cache_key(d): STALE for d, _ in batch}, timeout=timeout)
+        except Exception:
+            # The database change is committed; raising cannot undo it. Cached entries
+            # of these tokens may be served for up to MAX_ENTRY_SECONDS.
+            logger.exception(
+                "Could not mark %d access token(s) stale in the token cache; cached "
+                "copies may be accepted for up to %d seconds.",
+                len(batch),
+                MAX_ENTRY_SECONDS,
+            )
+
+
+def _changes_is_active(update_fields: Iterable[str] | None) -> bool:
+    return update_fields is None or "is_active" in update_fields
+
+
+def _client_saved(sender: Any, instance: Client, update_fields=None, **kwargs: Any) -> None:
+    if not instance.is_active and _changes_is_active(update_fields):
+        invalidate_client(instance)
+
+
+def _user_saved(sender: Any, instance: Any, update_fields=None, **kwargs: Any) -> None:
+    # Custom user models without is_active are always active (as in ModelBackend).
+    if not getattr(instance, "is_active", True) and _changes_is_active(update_fields):
+        invalidate_user(instance)
+
+
+def _client_deleted(sender: Any, instance: Client, **kwargs: Any) -> None:
+    invalidate_client(instance)
+
+
+def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    invalidate_user(instance)
+
+
+def _tokens_invalidated(sender: Any, tokens: models.QuerySet[AccessToken], **kwargs: Any) -> None:
+    forget_on_commit(tokens)
+
+
+def connect_signals() -> None:
+    """Keep the cache right when tokens are revoked and clients and users change; called by
+    the app's ``ready()``."""
+    access_tokens_invalidated.connect(
+        _tokens_invalidated, sender=AccessToken, dispatch_uid="oauthflow.cache.invalidated"
+    )
+    user_model = settings.AUTH_USER_MODEL
+    post_save.connect(_client_saved, sender=Client, dispatch_uid="oauthflow.cache.client_saved")
+    post_save.connect(_user_saved, sender=user_model, dispatch_uid="oauthflow.cache.user_saved")
+    pre_delete.connect(
+        _client_deleted, sender=Client, dispatch_uid="oauthflow.cache.client_deleted"
+    )
+    pre_delete.connect(_user_deleted, sender=user_model, dispatch_uid="oauthflow.cache.user_del")

@@ -1,0 +1,1 @@
+"""Endpoints beside the token endpoint, a module each, registered with the registry."""

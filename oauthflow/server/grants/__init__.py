@@ -1,0 +1,1 @@
+"""The grants the token endpoint serves, a module each; ``base`` says what a grant is."""

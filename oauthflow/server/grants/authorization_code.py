@@ -1,0 +1,118 @@
+"""The authorization code grant (RFC 6749 §4.1) with PKCE, held to RFC 9700."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Request, grants
+from authlib.oauth2.rfc6749.hooks import hooked
+
+from ... import tokens
+from ...models import AuthorizationCode, Client, GrantType
+from ...store import lookups
+from ...store.issue import issue_code
+from ...store.validity import Refusal, refusal
+from ..errors import ReuseDetected
+from .base import GrantMixin, use_once
+
+
+class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
+    """A code for the user's consent, redeemed once for tokens.
+
+    Redemption is the store's conditional UPDATE, run first inside the token endpoint's
+    transaction: of two concurrent requests exactly one wins, and the other writes nothing.
+    """
+
+    GRANT_TYPE = GrantType.AUTHORIZATION_CODE.value
+    ISSUES_REFRESH_TOKEN = True
+    NEEDS_REDIRECT_URI = True
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        return {
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
+        }
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request: OAuth2Request, client: Client) -> str:
+        # Authlib's version echoes the URI into error_description; ours never echoes input.
+        redirect_uri = request.payload.redirect_uri
+        if redirect_uri:
+            if not client.check_redirect_uri(redirect_uri):
+                raise InvalidRequestError("The redirect_uri is not registered for this client.")
+            return redirect_uri
+        redirect_uri = client.get_default_redirect_uri()
+        if not redirect_uri:
+            raise InvalidRequestError(
+                "Missing 'redirect_uri': the client has several registered, name one."
+            )
+        return redirect_uri
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        # Authlib compares redirect_uri only when the authorization request named one.
+        # When it did not, the code went to the client's single registered URI, and a
+        # redirect_uri sent now must be that one (RFC 6749 §4.1.3).
+        sent = self.request.payload.redirect_uri
+        code: AuthorizationCode = self.request.authorization_code
+        if (
+            sent
+            and not code.redirect_uri
+            and sent != self.request.client.get_default_redirect_uri()
+        ):
+            raise InvalidGrantError("Invalid 'redirect_uri' in request.")
+
+    def generate_authorization_code(self) -> str:
+        return tokens.generate(tokens.AUTHORIZATION_CODE_PREFIX)
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> AuthorizationCode:
+        data = request.payload.data
+        return issue_code(
+            code,
+            client=request.client,
+            user=request.user,
+            scope=request.scope or "",
+            redirect_uri=data.get("redirect_uri") or "",
+            code_challenge=data.get("code_challenge") or "",
+            code_challenge_method=data.get("code_challenge_method") or "",
+        )
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        found = lookups.code_for_grant.get(tokens.digest(code))
+        if found is None or not found.check_client(client):
+            return None
+        found.client = client  # the same row, already loaded by client authentication
+        reason = refusal(found)
+        if reason is Refusal.USED:
+            raise ReuseDetected("authorization_code", found.family, client, found.user)
+        if reason in (Refusal.REVOKED, Refusal.EXPIRED):
+            return None
+        return found  # an inactive user is refused by authenticate_user, with its reason
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Any:
+        return authorization_code.user if refusal(authorization_code) is None else None
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Never called: redemption is the guarded UPDATE in create_token_response."""
+
+    @hooked
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        code: AuthorizationCode = self.request.authorization_code
+        user = self.authenticate_user(code)
+        if user is None:
+            raise InvalidGrantError("The user of this code is no longer active.")
+        use_once(code, "authorization_code")
+        self.request.user = user
+        self.request.consumed = code
+        token = self.generate_token(
+            user=user,
+            scope=code.get_scope(),
+            include_refresh_token=self.request.client.check_grant_type(
+                GrantType.REFRESH_TOKEN.value
+            ),
+        )
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER

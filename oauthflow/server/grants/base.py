@@ -1,0 +1,77 @@
+"""What oauthflow asks of a grant besides Authlib's interface.
+
+A grant is an Authlib grant class with :class:`GrantMixin` mixed in, registered with
+``oauthflow.server.registry``. The registry then derives everything else from it: the
+token endpoint dispatches to it, the metadata document lists it, ``Client.clean()``
+applies its rules to clients that name it, the admin and ``oauthflow_client`` offer it.
+
+Keep Authlib's hooks running: a grant that overrides ``validate_token_request`` or
+``create_token_response`` calls the parent's (already hooked) method, or decorates its
+own with ``authlib.oauth2.rfc6749.hooks.hooked``. Extensions such as OpenID Connect add
+to the token response through the ``after_create_token_response`` hook, and a method that
+replaces a hooked one without the decorator silently drops them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from authlib.oauth2.rfc6749 import InvalidGrantError
+
+from ...store.consume import Outcome, consume
+from ..errors import ReuseDetected
+
+if TYPE_CHECKING:
+    from ...models import Client
+    from ..registry import Registry
+
+#: Client authentication at the token endpoint, in the order metadata lists them.
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class GrantMixin:
+    """Class attributes a grant sets; the defaults suit a grant that needs nothing special."""
+
+    GRANT_TYPE: ClassVar[str]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = CLIENT_AUTH_METHODS
+    #: The token request writes a single row, so it needs no transaction around it
+    #: (one round trip fewer). Leave False when in doubt: a transaction is always right.
+    WRITES_ONE_ROW: ClassVar[bool] = False
+    #: The token response may carry a refresh token (a client with refresh_token needs
+    #: at least one such grant).
+    ISSUES_REFRESH_TOKEN: ClassVar[bool] = False
+    #: The authorization endpoint redirects to the client: it needs a redirect URI.
+    NEEDS_REDIRECT_URI: ClassVar[bool] = False
+    #: Why only confidential clients may use it, or None when public clients may too.
+    CONFIDENTIAL_ONLY_BECAUSE: ClassVar[str | None] = None
+
+    @classmethod
+    def client_errors(cls, client: Client, registry: Registry) -> dict[str, list[str]]:
+        """Problems with ``client``'s registration for this grant, by model field."""
+        errors: dict[str, list[str]] = {}
+        if cls.NEEDS_REDIRECT_URI and not client.redirect_uri_list:
+            errors["redirect_uris"] = [
+                f"The {cls.GRANT_TYPE} grant needs at least one redirect URI."
+            ]
+        if cls.CONFIDENTIAL_ONLY_BECAUSE and not client.is_confidential:
+            errors["grant_types"] = [cls.CONFIDENTIAL_ONLY_BECAUSE]
+        return errors
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        """Entries this grant adds to the metadata documents (RFC 8414)."""
+        return {}
+
+
+def use_once(credential: Any, kind: str) -> None:
+    """Use up a code or refresh token inside the token transaction, or raise the answer.
+
+    Revoked meanwhile: plain ``invalid_grant``. Used by a concurrent request: reuse, and
+    the server revokes the family once this request's transaction has rolled back.
+    """
+    outcome = consume(credential)
+    if outcome is Outcome.REVOKED:
+        raise InvalidGrantError("This grant was revoked.")
+    if outcome is Outcome.ALREADY_USED:
+        raise ReuseDetected(kind, credential.family, credential.client, credential.user)

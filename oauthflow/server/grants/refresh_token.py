@@ -1,0 +1,85 @@
+"""The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, grants
+from authlib.oauth2.rfc6749.hooks import hooked
+
+from ... import tokens
+from ...models import Client, GrantType, RefreshToken
+from ...scope import list_to_scope, scope_to_list
+from ...store import lookups
+from ...store.validity import Refusal, refusal
+from ..errors import ReuseDetected
+from ..registry import Registry
+from .base import GrantMixin, use_once
+
+
+class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
+    """Every use issues a new refresh token and retires the old one; presenting a retired
+    one again revokes the whole authorization."""
+
+    GRANT_TYPE = GrantType.REFRESH_TOKEN.value
+    INCLUDE_NEW_REFRESH_TOKEN = True
+    ISSUES_REFRESH_TOKEN = True
+
+    @classmethod
+    def client_errors(cls, client: Client, registry: Registry) -> dict[str, list[str]]:
+        errors = super().client_errors(client, registry)
+        issuers = [
+            name
+            for name, grant in registry.grant_classes().items()
+            if grant.ISSUES_REFRESH_TOKEN and name != cls.GRANT_TYPE
+        ]
+        if not set(issuers) & set(client.grant_type_list):
+            errors.setdefault("grant_types", []).append(
+                f"refresh_token is only issued with {' or '.join(issuers)}."
+            )
+        return errors
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        found = lookups.refresh_token_for_grant.get(tokens.digest(refresh_token))
+        client = self.request.client
+        if found is None or not found.check_client(client):
+            return None
+        found.client = client  # the same row, already loaded by client authentication
+        # A rotated token is reuse evidence for as long as its family may live, even after
+        # its own idle expiry (a thief may have rotated first); after that, just invalid.
+        reason = refusal(found)
+        if reason is Refusal.USED:
+            raise ReuseDetected("refresh_token", found.family, client, found.user)
+        if reason in (Refusal.REVOKED, Refusal.EXPIRED):
+            return None
+        return found  # an inactive user is refused by authenticate_user, with its reason
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> Any:
+        return refresh_token.user if refusal(refresh_token) is None else None
+
+    def _validate_token_scope(self, token: RefreshToken) -> None:
+        requested = scope_to_list(self.request.payload.scope)
+        if not set(requested) <= set(token.scope_list):
+            raise InvalidScopeError("The scope is wider than the original grant.")
+
+    def issue_token(self, user: Any, refresh_token: RefreshToken) -> dict[str, Any]:
+        # A blank or absent scope means the original grant (RFC 6749 §6), never the
+        # client's default scopes; a narrower one narrows only the access token.
+        scope = list_to_scope(scope_to_list(self.request.payload.scope)) or refresh_token.scope
+        return self.generate_token(user=user, scope=scope, include_refresh_token=True)
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        """Never called: rotation is the guarded UPDATE in create_token_response."""
+
+    @hooked
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        old: RefreshToken = self.request.refresh_token
+        user = self.authenticate_user(old)
+        if user is None:
+            raise InvalidGrantError("The user of this token is no longer active.")
+        use_once(old, "refresh_token")
+        self.request.user = user
+        self.request.consumed = old
+        token = self.issue_token(user, old)
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER

@@ -1,0 +1,147 @@
+"""What the authorization server can do, in one place: grants, endpoints, extensions.
+
+Everything that depends on the set of grants derives from this registry: the Authlib
+server (``oauthflow.server.get_server``), both metadata documents, ``Client.clean()``,
+the admin's choices, ``oauthflow_client``'s options and the ``unsupported_grant_type``
+message. Adding a capability is a module of its own and a registration::
+
+    from oauthflow.server.registry import registry
+
+    registry.register_grant(DeviceCodeGrant)                 # a grant
+    registry.register_endpoint(DeviceAuthorizationEndpoint)  # an endpoint
+    registry.register_grant_extension(OpenIDCode(), ["authorization_code"])
+
+Register from an ``AppConfig.ready()``. The built-in grants and endpoints are registered
+the first time the registry is read (``oauthflow.server.builtins``). This module imports
+nothing of Authlib or the models, so storage code may read the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+#: Registers the built-in grants and endpoints; called on first use of the registry.
+BUILTINS = "oauthflow.server.builtins.register"
+
+
+class Registry:
+    """Grants by grant type, endpoints by name, extensions, client authentication methods."""
+
+    def __init__(self, builtins: str | None = BUILTINS) -> None:
+        self._builtins = builtins
+        self._grants: dict[str, tuple[Any, list[Any]]] = {}
+        self._grant_extensions: list[tuple[Any, frozenset[str] | None]] = []
+        self._endpoints: dict[str, Any] = {}
+        self._client_auth_methods: dict[str, Callable[..., Any]] = {}
+        self._generation = 0
+
+    # Registering --------------------------------------------------------------------------
+
+    def register_grant(self, grant_class: Any, extensions: Iterable[Any] = ()) -> None:
+        """Serve ``grant_class`` (an Authlib grant with ``GrantMixin``) for its GRANT_TYPE,
+        with Authlib ``extensions`` applied to each instance. Replaces a grant registered
+        for the same type."""
+        self._load()
+        self._grants[grant_class.GRANT_TYPE] = (grant_class, list(extensions))
+        self._changed()
+
+    def unregister_grant(self, grant_type: str) -> None:
+        self._load()
+        self._grants.pop(grant_type, None)
+        self._changed()
+
+    def register_grant_extension(
+        self, extension: Any, grant_types: Iterable[str] | None = None
+    ) -> None:
+        """Apply an Authlib grant extension (a callable taking the grant) to every grant of
+        ``grant_types``, or to every grant when None: how a capability hooks into grants it
+        does not own (OpenID Connect into authorization_code, say)."""
+        self._load()
+        types = None if grant_types is None else frozenset(grant_types)
+        self._grant_extensions.append((extension, types))
+        self._changed()
+
+    def unregister_grant_extension(self, extension: Any) -> None:
+        self._load()
+        self._grant_extensions = [(e, t) for e, t in self._grant_extensions if e is not extension]
+        self._changed()
+
+    def register_endpoint(self, endpoint_class: Any) -> None:
+        """Serve an Authlib endpoint under its ENDPOINT_NAME. A class with ``URL_NAME`` and
+        ``metadata(url)`` is also described in the metadata documents."""
+        self._load()
+        self._endpoints[endpoint_class.ENDPOINT_NAME] = endpoint_class
+        self._changed()
+
+    def unregister_endpoint(self, name: str) -> None:
+        self._load()
+        self._endpoints.pop(name, None)
+        self._changed()
+
+    def register_client_auth_method(self, name: str, authenticate: Callable[..., Any]) -> None:
+        """A client authentication method for Authlib (``authenticate(query_client, request)``)."""
+        self._load()
+        self._client_auth_methods[name] = authenticate
+        self._changed()
+
+    # Reading ------------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """Changes with every registration; the server is rebuilt when it does."""
+        self._load()
+        return self._generation
+
+    def grant_types(self) -> list[str]:
+        """The grant types served, in registration order."""
+        self._load()
+        return list(self._grants)
+
+    def grant_classes(self) -> dict[str, Any]:
+        self._load()
+        return {name: grant for name, (grant, _) in self._grants.items()}
+
+    def grant_class(self, grant_type: str) -> Any | None:
+        self._load()
+        registered = self._grants.get(grant_type)
+        return registered[0] if registered else None
+
+    def grants(self) -> list[tuple[Any, list[Any]]]:
+        """(grant class, extensions) pairs: the grant's own, then those for every grant."""
+        self._load()
+        result = []
+        for name, (grant, own) in self._grants.items():
+            shared = [e for e, types in self._grant_extensions if types is None or name in types]
+            result.append((grant, [*own, *shared]))
+        return result
+
+    def endpoints(self) -> list[Any]:
+        self._load()
+        return list(self._endpoints.values())
+
+    def client_auth_methods(self) -> dict[str, Callable[..., Any]]:
+        self._load()
+        return dict(self._client_auth_methods)
+
+    def token_endpoint_auth_methods(self) -> list[str]:
+        """Every client authentication method some grant accepts, in a stable order."""
+        methods: dict[str, None] = {}
+        for grant in self.grant_classes().values():
+            methods.update(dict.fromkeys(grant.TOKEN_ENDPOINT_AUTH_METHODS))
+        return list(methods)
+
+    # Internals ----------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        if self._builtins is not None:
+            builtins, self._builtins = self._builtins, None
+            import_string(builtins)(self)
+
+    def _changed(self) -> None:
+        self._generation += 1
+
+
+registry = Registry()

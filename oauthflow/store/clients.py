@@ -1,0 +1,45 @@
+"""Taking a client out of service: deactivating it, or deleting it.
+
+The admin and ``manage.py oauthflow_client`` both come here, so the two always agree on
+what "deactivate" and "delete" mean.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ..models import Client
+from .cleanup import delete_issued_to
+from .revocation import revoke_client
+
+
+def deactivate_client(client: Client, *, by: str) -> int:
+    """Mark ``client`` inactive (it gets no new tokens) and revoke everything it holds.
+
+    One transaction, with the client's row locked: the change and the revocation are
+    seen together. Returns how many codes and tokens were revoked.
+    """
+    with transaction.atomic():
+        list(Client.objects.select_for_update().filter(pk=client.pk))
+        client.is_active = False
+        client.save(update_fields=["is_active", "updated_at"])
+        return revoke_client(client, by=by)
+
+
+def delete_client(client: Client, *, by: str) -> dict[str, int]:
+    """Delete ``client``, its consents and everything issued to it.
+
+    Deactivated and revoked first (committed at once, so nothing it holds works any
+    more), then its codes and tokens are deleted in clean-up's short batches, then the
+    client: no transaction spans a client with millions of rows, and an interruption
+    leaves a revoked client that is safe to delete again. Returns the counts: ``revoked``,
+    then rows deleted per table, ``consents`` last.
+    """
+    revoked = deactivate_client(client, by=by)
+    deleted = delete_issued_to(client)
+    _, by_model = client.delete()
+    return {
+        "revoked": revoked,
+        **deleted,
+        "consents": by_model.get(f"{Client._meta.app_label}.Consent", 0),
+    }

@@ -1,0 +1,96 @@
+"""Revoking what was issued: the one path every revocation takes.
+
+Whoever asks (the client at the revocation endpoint, the user on the authorized-apps
+page, an admin action, a management command, refresh-token reuse detection), revocation
+comes here, so every revocation is one UPDATE per table, sends ``token_revoked`` once it
+is committed, and is seen by the next request.
+
+Caches of access tokens (``oauthflow.resource.cache``) learn of it through
+:data:`access_tokens_invalidated`, sent inside the transaction with a queryset that
+selects the access tokens just made invalid: the store knows nothing of its readers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from .. import signals
+from ..models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+
+#: Sent inside the transaction that makes access tokens invalid (sender: AccessToken;
+#: kwargs: ``tokens``, a queryset that still selects them after the change). For caches
+#: of token lookups; sites connect to ``oauthflow.signals.token_revoked`` instead.
+access_tokens_invalidated = Signal()
+
+ISSUED_MODELS: tuple[type[Any], ...] = (AccessToken, RefreshToken, AuthorizationCode)
+
+
+def revoke_family(
+    family: uuid.UUID, *, by: str, client: Client | None = None, user: Any = None
+) -> int:
+    """Revoke the code and every access and refresh token of one authorization.
+
+    Returns how many rows were revoked.
+    """
+    return _revoke({"family": family}, by=by, client=client, user=user, family=family)
+
+
+def revoke_access_token(token: AccessToken, *, by: str) -> int:
+    """Revoke one access token; its refresh token and family live on (RFC 7009 §2.1)."""
+    return _revoke(
+        {"pk": token.pk},
+        by=by,
+        client=token.client,
+        user=token.user,
+        family=None,
+        models=(AccessToken,),
+    )
+
+
+def revoke_client(client: Client, *, by: str) -> int:
+    """Revoke everything ever issued to ``client`` (its consents stay: see ``revoke_grant``)."""
+    return _revoke({"client": client}, by=by, client=client, user=None, family=None)
+
+
+def revoke_grant(client: Client, user: Any, *, by: str) -> int:
+    """A user withdraws a client's access: every token of the pair and the consent go."""
+    with transaction.atomic():
+        count = _revoke(
+            {"client": client, "user": user}, by=by, client=client, user=user, family=None
+        )
+        Consent.objects.filter(client=client, user=user).delete()
+    return count
+
+
+def _revoke(
+    filters: dict[str, Any],
+    *,
+    by: str,
+    client: Client | None,
+    user: Any,
+    family: uuid.UUID | None,
+    models: tuple[type[Any], ...] = ISSUED_MODELS,
+) -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        count = 0
+        for model in models:
+            count += model.objects.filter(**filters).revoke(now)
+        # Selected after the UPDATE, by the timestamp it wrote: exactly the rows this
+        # call revoked, even ones committed by others while it ran.
+        invalidated = AccessToken.objects.filter(**filters, revoked_at=now)
+        access_tokens_invalidated.send(sender=AccessToken, tokens=invalidated)
+        signals.send(
+            signals.token_revoked,
+            sender=AccessToken,
+            client=client,
+            user=user,
+            family=family,
+            by=by,
+        )
+    return count

@@ -16,8 +16,9 @@ Staying right
     Entries are only added (``cache.add``), never overwritten. Whatever makes a token
     invalid writes a *stale marker* over its key once the database change commits: a
     revocation (the store's ``access_tokens_invalidated``), a client or user saved
-    inactive, or deleted (signals, connected by ``OAuthFlowConfig.ready``). A marker sends every process to the
-    database for that token, and nothing is cached for it again until it expires.
+    inactive, or deleted (signals, connected by ``OAuthFlowConfig.ready``). A marker
+    sends every process to the database for that token, and nothing is cached for it
+    again until it expires.
     Because ``add`` never replaces a marker, a request that read the old row just before
     the change cannot put it back. ``QuerySet.update()`` sends no signals: after one that
     deactivates clients or users, call :func:`invalidate_client` or :func:`invalidate_user`.

@@ -32,8 +32,8 @@ __all__ = [
     "InsufficientScope",
     "IsAuthenticatedOrTokenHasScope",
     "OAuth2Authentication",
+    "TokenAuthenticationFailed",
     "TokenHasActionScope",
     "TokenHasReadWriteScope",
-    "TokenAuthenticationFailed",
     "TokenHasScope",
 ]

@@ -103,8 +103,10 @@ def _build(model: type[Model], column_field: str, related: tuple[str, ...], db: 
     if not (key.unique or _unique_by_constraint(model, column_field)):
         raise Unsupported(f"{meta.label}.{column_field} is not unique")
     columns = ", ".join(f"{alias}.{qn(f.column)}" for alias, f in selected)
+    # Only quoted names from the models' metadata go into the text; the value is a
+    # parameter.
     sql = (
-        f"SELECT {columns} FROM {qn(meta.db_table)} t0 {' '.join(joins)} "
+        f"SELECT {columns} FROM {qn(meta.db_table)} t0 {' '.join(joins)} "  # noqa: S608
         f"WHERE t0.{qn(key.column)} = %s"
     )
     converters = []

@@ -12,8 +12,8 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from oauthflow.store import lookups
 from oauthflow.models import AccessToken, AuthorizationCode, Client, RefreshToken
+from oauthflow.store import lookups
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -247,7 +247,8 @@ def costs() -> dict:
     least). Explains where the protected GET's time goes next to its bounds."""
     from django.db import connection
 
-    from oauthflow import bearer, lookups
+    from oauthflow.resource import validation
+    from oauthflow.store import lookups
 
     app, _ = _client("app")
     user = get_user_model().objects.get(username="bench-user")
@@ -267,8 +268,10 @@ def costs() -> dict:
     calls = {
         "SELECT 1 on a cursor": select_1,
         "the bearer check's SQL on a cursor": same_sql_on_a_cursor,
-        "oauthflow.lookups.access_token.get": lambda: lookups.access_token.get(digest),
-        "bearer.validate (digest + lookup + checks)": lambda: bearer.validate(value),
+        "oauthflow.store.lookups.access_token.get": lambda: lookups.access_token.get(digest),
+        "resource.validation.validate (digest + lookup + checks)": lambda: validation.validate(
+            value
+        ),
         "the same query through the ORM (select_related().get())": lambda: (
             AccessToken.objects.select_related("client", "user").get(digest=digest)
         ),

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oauthflow.store.cleanup import clear_tokens
 from oauthflow.settings import oauthflow_settings
+from oauthflow.store.cleanup import clear_tokens
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ Two rules shape it:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django
 from django import forms
@@ -38,10 +38,13 @@ from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToke
 from .server.registry import registry
 from .store import revocation
 from .store.clients import deactivate_client, delete_client
-from .store.validity import Refusal, state
+from .store.validity import Refusal, in_force, state
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _USERNAME = f"user__{get_user_model().USERNAME_FIELD}"
-_HTTPS_BY_DEFAULT = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
+_HTTPS_BY_DEFAULT: dict[str, Any] = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
 
 
 def _has_model_perm(request: HttpRequest, opts: Any, action: str) -> bool:
@@ -53,7 +56,7 @@ def _secret_response(
     request: HttpRequest,
     issued: list[tuple[Client, str]],
     *,
-    title: str,
+    title: StrOrPromise,
 ) -> HttpResponse:
     """The one page that shows clear client secrets; nothing may store or cache it."""
     context = {
@@ -73,8 +76,8 @@ def _confirm_response(
     queryset: QuerySet,
     *,
     action: str,
-    title: str,
-    question: str,
+    title: StrOrPromise,
+    question: StrOrPromise,
 ) -> HttpResponse:
     """An "Are you sure?" page that posts the same action again with ``post=yes``."""
     context = {
@@ -169,14 +172,16 @@ class ClientAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
         # A new confidential client, or a public one turned confidential, needs a secret.
         if obj.is_confidential and not obj.secret_digest:
-            obj._oauthflow_clear_secret = obj.set_secret()
+            obj.__dict__["_oauthflow_clear_secret"] = obj.set_secret()
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             # Unticking "active" means what the deactivate action means: no token works.
             if change and "is_active" in form.changed_data and not obj.is_active:
                 deactivate_client(obj, by="admin")
 
-    def response_add(self, request: HttpRequest, obj: Client, post_url_continue=None):
+    def response_add(
+        self, request: HttpRequest, obj: Client, post_url_continue: str | None = None
+    ) -> HttpResponse:
         secret = obj.__dict__.pop("_oauthflow_clear_secret", None)
         if secret is None:
             return super().response_add(request, obj, post_url_continue)
@@ -184,7 +189,7 @@ class ClientAdmin(admin.ModelAdmin):
             self.admin_site, request, [(obj, secret)], title=_("Client added: copy its secret")
         )
 
-    def response_change(self, request: HttpRequest, obj: Client):
+    def response_change(self, request: HttpRequest, obj: Client) -> HttpResponse:
         secret = obj.__dict__.pop("_oauthflow_clear_secret", None)
         if secret is None:
             return super().response_change(request, obj)
@@ -337,8 +342,14 @@ class StatusFilter(admin.SimpleListFilter):
     title = _("status")
     parameter_name = "status"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
-        choices = [("active", _("Active")), ("expired", _("Expired")), ("revoked", _("Revoked"))]
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrOrPromise]]:
+        choices: list[tuple[str, StrOrPromise]] = [
+            ("active", _("Active")),
+            ("expired", _("Expired")),
+            ("revoked", _("Revoked")),
+        ]
         if _used_field(model_admin.model):
             choices.append(("used", _("Used (redeemed or rotated)")))
         return choices
@@ -347,7 +358,7 @@ class StatusFilter(admin.SimpleListFilter):
         now = timezone.now()
         value = self.value()
         if value == "active":
-            return queryset.active(now)
+            return queryset.filter(in_force(now))
         if value == "expired":
             return queryset.filter(expires_at__lte=now)
         if value == "revoked":

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,9 +31,9 @@ class GrantType(models.TextChoices):
     """The grant types oauthflow ships. What a server serves is the registry's list
     (``oauthflow.server.registry``), which a capability may extend."""
 
-    AUTHORIZATION_CODE = "authorization_code", _("Authorization code")
-    REFRESH_TOKEN = "refresh_token", _("Refresh token")
-    CLIENT_CREDENTIALS = "client_credentials", _("Client credentials")
+    AUTHORIZATION_CODE = "authorization_code"
+    REFRESH_TOKEN = "refresh_token"
+    CLIENT_CREDENTIALS = "client_credentials"
 
 
 def _registry() -> Any:
@@ -93,7 +93,7 @@ class LookupQuerySet(models.QuerySet):
         """
         try:
             return self.get(**unique_lookup)
-        except self.model.DoesNotExist:
+        except ObjectDoesNotExist:
             return None
 
 
@@ -176,7 +176,7 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.name or self.client_id
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Normalise whitespace so one URI per line and space-separated both work.
         self.redirect_uris = "\n".join(self.redirect_uri_list)
         self.grant_types = list_to_scope(self.grant_type_list)
@@ -389,7 +389,7 @@ class IssuedCredential(models.Model):
     def get_client(self) -> Client:
         return self.client
 
-    def get_user(self):
+    def get_user(self) -> Any:
         return self.user
 
     def get_expires_in(self) -> int:
@@ -416,7 +416,7 @@ class AuthorizationCode(IssuedCredential):
         return self.redirect_uri
 
 
-class AccessToken(GrantedToken, IssuedCredential):  # type: ignore[misc]
+class AccessToken(GrantedToken, IssuedCredential):
     """An access token. ``user`` is empty for client_credentials.
 
     Whatever its format (``oauthflow.formats``), every access token has a row: revocation

@@ -86,7 +86,7 @@ if os.environ.get("OAUTHFLOW_TEST_DB") == "postgres":
     }
 else:
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "test.sqlite3"}
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "test.sqlite3")}
     }
 
 CACHES = {

@@ -30,7 +30,7 @@ import logging
 import math
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,6 +46,8 @@ from ..store.revocation import access_tokens_invalidated
 
 # The name sites configure logging by (it predates this module).
 logger = logging.getLogger("oauthflow.token_cache")
+
+M = TypeVar("M", bound=models.Model)
 
 #: The version in the prefix changes whenever the entry layout does, so a deploy never
 #: reads entries written by older code.
@@ -124,9 +126,10 @@ def _fast_reader(cache: BaseCache) -> tuple[Any, Any] | None:
     if type(cache) is RedisCache:
         try:
             backend = cache._cache
-            if type(backend) is RedisCacheClient and len(backend._servers) == 1:
+            servers = backend._servers  # type: ignore[attr-defined]
+            if type(backend) is RedisCacheClient and len(servers) == 1:
                 client = backend.get_client(write=False)
-                reader = (client.get, backend._serializer.loads)
+                reader = (client.get, backend._serializer.loads)  # type: ignore[attr-defined]
         except AttributeError:
             global _warned
             if not _warned:
@@ -173,7 +176,7 @@ def _snapshot(instance: models.Model, leave_out: Iterable[str] = ()) -> dict[str
     }
 
 
-def _restore(model: type[models.Model], values: dict[str, Any], db: str) -> models.Model:
+def _restore(model: type[M], values: dict[str, Any], db: str) -> M:
     # Fields missing from the entry (left out, or added since) load on access, as
     # deferred fields do.
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
@@ -241,12 +244,16 @@ def _changes_is_active(update_fields: Iterable[str] | None) -> bool:
     return update_fields is None or "is_active" in update_fields
 
 
-def _client_saved(sender: Any, instance: Client, update_fields=None, **kwargs: Any) -> None:
+def _client_saved(
+    sender: Any, instance: Client, update_fields: Iterable[str] | None = None, **kwargs: Any
+) -> None:
     if not instance.is_active and _changes_is_active(update_fields):
         invalidate_client(instance)
 
 
-def _user_saved(sender: Any, instance: Any, update_fields=None, **kwargs: Any) -> None:
+def _user_saved(
+    sender: Any, instance: Any, update_fields: Iterable[str] | None = None, **kwargs: Any
+) -> None:
     # Custom user models without is_active are always active (as in ModelBackend).
     if not getattr(instance, "is_active", True) and _changes_is_active(update_fields):
         invalidate_user(instance)

@@ -65,7 +65,8 @@ def _scopes(permission: Any, view: Any) -> list[str]:
             warn(f"oauthflow: cannot tell the scopes of {type(view).__name__}: {exc}")
             return []
     if isinstance(permission, (AND, OR)):
-        return _scopes(permission.op1, view) + _scopes(permission.op2, view)
+        composed: Any = permission  # the stubs do not declare op1 and op2
+        return _scopes(composed.op1, view) + _scopes(composed.op2, view)
     return []
 
 

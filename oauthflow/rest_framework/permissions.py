@@ -102,7 +102,7 @@ class TokenHasActionScope(TokenHasScope):
             )
         action = view.action
         if action is None:
-            raise exceptions.MethodNotAllowed(request.method)
+            raise exceptions.MethodNotAllowed(request.method or "")
         if action in actions:
             return _as_list(actions[action])
         if action == "metadata":

@@ -45,7 +45,7 @@ class AuthorizationServer(_AuthorizationServer):
             self.register_client_auth_method(name, authenticate)
 
     # Authlib reads this attribute; ours follows the settings.
-    @property  # type: ignore[override]
+    @property
     def scopes_supported(self) -> list[str]:
         return list(known_scopes())
 
@@ -100,7 +100,7 @@ class AuthorizationServer(_AuthorizationServer):
             expires_in=token["expires_in"],
             parent=getattr(request, "consumed", None),
         )
-        request.issued = (access, refresh)  # type: ignore[attr-defined]
+        request.issued = (access, refresh)
         return access
 
     # Authlib echoes the request's response_type or grant_type into error_description;
@@ -184,7 +184,7 @@ class AuthorizationServer(_AuthorizationServer):
             return self.handle_error_response(oauth_request, error)
         except OAuth2Error as error:
             return self.handle_error_response(oauth_request, error)
-        access, refresh = oauth_request.issued  # type: ignore[attr-defined]
+        access, refresh = oauth_request.issued
         signals.send(
             signals.token_issued,
             sender=AccessToken,

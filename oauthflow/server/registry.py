@@ -45,7 +45,7 @@ class Registry:
         with Authlib ``extensions`` applied to each instance. Replaces a grant registered
         for the same type."""
         self._load()
-        self._grants[grant_class.GRANT_TYPE] = (grant_class, list(extensions))
+        self._grants[str(grant_class.GRANT_TYPE)] = (grant_class, list(extensions))
         self._changed()
 
     def unregister_grant(self, grant_type: str) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from django.core.signals import setting_changed
 from django.db import connections, router
-from django.db.models import ForeignKey, Model
+from django.db.models import Field, ForeignKey, Model
 from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,8 @@ def _build(model: type[Model], column_field: str, related: tuple[str, ...], db: 
         )
         add(target, alias, fk)
     key = meta.get_field(column_field)
+    if not isinstance(key, Field) or not key.column:
+        raise Unsupported(f"{meta.label}.{column_field} is not a column")
     if not (key.unique or _unique_by_constraint(model, column_field)):
         raise Unsupported(f"{meta.label}.{column_field} is not unique")
     columns = ", ".join(f"{alias}.{qn(f.column)}" for alias, f in selected)

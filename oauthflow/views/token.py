@@ -14,7 +14,9 @@ from ..server.request import check_transport
 from .authorize import INSECURE
 
 
-def _client_endpoint(view: Callable[[HttpRequest], HttpResponse]):
+def _client_endpoint(
+    view: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     """POST over https, no CSRF (clients authenticate themselves), and every body
     parameter hidden from Django's error reports: they hold secrets, codes and tokens."""
 

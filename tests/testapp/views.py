@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oauthflow.decorators import ProtectedResourceMixin, require_oauth
-from oauthflow.models import AccessToken
+from oauthflow.formats.base import GrantedToken
 from oauthflow.rest_framework import (
     IsAuthenticatedOrTokenHasScope,
     OAuth2Authentication,
@@ -36,7 +36,7 @@ class Described(APIView):
     authentication_classes = [OAuth2Authentication]
 
     def get(self, request, *args, **kwargs):
-        token = request.auth if isinstance(request.auth, AccessToken) else None
+        token = request.auth if isinstance(request.auth, GrantedToken) else None
         return Response(describe(request, token))
 
     post = put = patch = delete = get

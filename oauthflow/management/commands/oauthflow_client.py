@@ -23,7 +23,7 @@ from oauthflow.server.registry import registry
 from oauthflow.store.clients import deactivate_client, delete_client
 
 #: Grants a new client gets when none is named.
-DEFAULT_GRANT_TYPES = [GrantType.AUTHORIZATION_CODE.value, GrantType.REFRESH_TOKEN.value]
+DEFAULT_GRANT_TYPES = [str(GrantType.AUTHORIZATION_CODE), str(GrantType.REFRESH_TOKEN)]
 
 # Which option to blame for a model field's validation error.
 _OPTION_FOR_FIELD = {
@@ -65,12 +65,12 @@ def _split(values: list[str]) -> list[str]:
     return [item for value in values for item in value.split()]
 
 
-def _global_options() -> argparse.ArgumentParser:
+def _global_options() -> CommandParser:
     """Django's own options, accepted after the subcommand too (``list --settings=x``).
 
     Their default is SUPPRESS, so a value given before the subcommand is not overwritten.
     """
-    parser = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    parser = CommandParser(add_help=False, argument_default=argparse.SUPPRESS)
     hidden = argparse.SUPPRESS  # listed once, in the command's own --help
     parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3], help=hidden)
     parser.add_argument("--settings", help=hidden)
@@ -86,7 +86,7 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        common = argparse.ArgumentParser(add_help=False, parents=[_global_options()])
+        common = CommandParser(add_help=False, parents=[_global_options()])
         common.add_argument(
             "--json", action="store_true", help="Print JSON instead of text, for scripts."
         )

@@ -13,7 +13,7 @@ from ...adapter import get_adapter
 from ...models import AccessToken, Client, RefreshToken
 from ...resource.validation import validate
 from ...store import lookups
-from ...store.validity import refusal
+from ...store.validity import Refusal, refusal
 from ..grants.base import CONFIDENTIAL_AUTH_METHODS
 
 
@@ -79,7 +79,14 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
 
 def _live_access_token(value: str) -> AccessToken | None:
     verdict = validate(value)
-    return verdict if isinstance(verdict, AccessToken) else None
+    if isinstance(verdict, Refusal):
+        return None
+    if isinstance(verdict, AccessToken):
+        return verdict
+    # A self-contained format verified the value alone; its row says whether it was
+    # revoked since, and what to report.
+    row = lookups.access_token.get(tokens.digest(value))
+    return row if row is not None and refusal(row) is None else None
 
 
 def _live_refresh_token(value: str) -> RefreshToken | None:

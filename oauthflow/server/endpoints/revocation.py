@@ -14,7 +14,10 @@ from ...store import lookups
 from ...store.revocation import revoke_access_token, revoke_family
 from ..grants.base import CLIENT_AUTH_METHODS
 
-_BY_HINT = {"access_token": lookups.access_token, "refresh_token": lookups.refresh_token}
+_BY_HINT: dict[str, lookups.RowLookup[Any]] = {
+    "access_token": lookups.access_token,
+    "refresh_token": lookups.refresh_token,
+}
 
 
 def find_token(value: str, hint: str | None) -> AccessToken | RefreshToken | None:
@@ -28,7 +31,7 @@ def find_token(value: str, hint: str | None) -> AccessToken | RefreshToken | Non
     for lookup in order:
         found = lookup.get(digest)
         if found is not None:
-            return found  # type: ignore[return-value]
+            return found
     return None
 
 

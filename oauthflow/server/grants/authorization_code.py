@@ -23,7 +23,7 @@ class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
     transaction: of two concurrent requests exactly one wins, and the other writes nothing.
     """
 
-    GRANT_TYPE = GrantType.AUTHORIZATION_CODE.value
+    GRANT_TYPE = str(GrantType.AUTHORIZATION_CODE)
     ISSUES_REFRESH_TOKEN = True
     NEEDS_REDIRECT_URI = True
 
@@ -110,9 +110,7 @@ class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
         token = self.generate_token(
             user=user,
             scope=code.get_scope(),
-            include_refresh_token=self.request.client.check_grant_type(
-                GrantType.REFRESH_TOKEN.value
-            ),
+            include_refresh_token=self.request.client.check_grant_type(GrantType.REFRESH_TOKEN),
         )
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER

@@ -14,7 +14,7 @@ from .base import CONFIDENTIAL_AUTH_METHODS, GrantMixin
 class ClientCredentialsGrant(GrantMixin, grants.ClientCredentialsGrant):
     """An access token for the client itself: no user, no refresh token."""
 
-    GRANT_TYPE = GrantType.CLIENT_CREDENTIALS.value
+    GRANT_TYPE = str(GrantType.CLIENT_CREDENTIALS)
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
     WRITES_ONE_ROW = True  # the access token
     CONFIDENTIAL_ONLY_BECAUSE = (

@@ -21,7 +21,7 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
     """Every use issues a new refresh token and retires the old one; presenting a retired
     one again revokes the whole authorization."""
 
-    GRANT_TYPE = GrantType.REFRESH_TOKEN.value
+    GRANT_TYPE = str(GrantType.REFRESH_TOKEN)
     INCLUDE_NEW_REFRESH_TOKEN = True
     ISSUES_REFRESH_TOKEN = True
 

@@ -426,6 +426,10 @@ class AccessToken(GrantedToken, IssuedCredential):
     class Meta(IssuedCredential.Meta):
         verbose_name = _("access token")
 
+    #: How the token must be presented (RFC 6749 §7.1): a bearer token today; tokens
+    #: bound to a key (DPoP) will say so here.
+    token_type = "Bearer"
+
     @property
     def is_client_credentials(self) -> bool:
         """True when the token acts for the client itself, not for a user

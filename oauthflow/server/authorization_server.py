@@ -81,7 +81,9 @@ class AuthorizationServer(_AuthorizationServer):
             "access_token": formats.get(name).generate(
                 client=client, user=user, scope=granted, expires_in=expires_in
             ),
-            "token_type": "Bearer",
+            # A sender-constraining extension (DPoP) rewrites it in its
+            # after_create_token_response hook, as it binds the token.
+            "token_type": AccessToken.token_type,
             "expires_in": expires_in,
             "scope": granted,
         }

@@ -93,26 +93,30 @@ def _clear_table(model: type[models.Model], condition: Q, batch_size: int) -> in
             pks = list(candidates.order_by("pk").values_list("pk", flat=True)[:batch_size])
             if not pks:
                 break
-            deleted += _delete(model, pks, manager.db)
+            deleted += _delete(model, condition, pks, manager.db)
         last_pk = pks[-1]
         if len(pks) < batch_size:
             break
     return deleted
 
 
-def _delete(model: type[models.Model], pks: list[Any], db: str) -> int:
-    """Delete the rows ``pks`` of ``model`` in a fixed number of statements.
+def _delete(model: type[models.Model], condition: Q, pks: list[Any], db: str) -> int:
+    """Delete the rows ``pks`` (sorted) of ``model`` in a fixed number of statements.
 
-    ``QuerySet.delete()`` would load every row and delete in chunks of 100 once another
-    row points at the model (RefreshToken.rotated_from, SET_NULL). When every incoming
-    relation is SET_NULL and no delete signal has a receiver, clear those references with
-    an UPDATE and delete with a DELETE built from the model's metadata; otherwise let
-    Django's collector do it, signals and all.
+    With nothing pointing at the model and no delete signal receivers, Django's own
+    ``QuerySet.delete()`` is one DELETE; it gets the key range and the condition, so a row
+    that became deletable since the select goes too. Once another row points at the model
+    (RefreshToken.rotated_from, SET_NULL), ``delete()`` would load every row and delete in
+    chunks of 100: when every incoming relation is SET_NULL, clear those references with
+    an UPDATE and delete with a DELETE built from the model's metadata. Otherwise
+    Django's collector does it, signals and all.
     """
     relations = model._meta.related_objects
-    if any(rel.on_delete is not models.SET_NULL for rel in relations) or any(
-        signal.has_listeners(model) for signal in (pre_delete, post_delete)
-    ):
+    listened = any(signal.has_listeners(model) for signal in (pre_delete, post_delete))
+    in_range = model._base_manager.using(db).filter(condition, pk__gte=pks[0], pk__lte=pks[-1])
+    if not relations and not listened:
+        return in_range.delete()[0]
+    if listened or any(rel.on_delete is not models.SET_NULL for rel in relations):
         return model._base_manager.using(db).filter(pk__in=pks).delete()[0]
     connection = connections[db]
     qn = connection.ops.quote_name

@@ -67,7 +67,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             "iat": int(token.created_at.timestamp()),
         }
         if isinstance(token, AccessToken):
-            body["token_type"] = "Bearer"
+            body["token_type"] = token.token_type
         if token.user is not None:
             body["username"] = token.user.get_username()
             body["sub"] = get_adapter().get_subject(token.user)

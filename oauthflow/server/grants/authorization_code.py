@@ -11,9 +11,8 @@ from ... import tokens
 from ...models import AuthorizationCode, Client, GrantType
 from ...store import lookups
 from ...store.issue import issue_code
-from ...store.validity import Refusal, refusal
-from ..errors import ReuseDetected
-from .base import GrantMixin, use_once
+from ...store.validity import refusal
+from .base import GrantMixin, find_credential, use_once
 
 
 class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
@@ -81,16 +80,12 @@ class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
-        found = lookups.code_for_grant.get(tokens.digest(code))
-        if found is None or not found.check_client(client):
-            return None
-        found.client = client  # the same row, already loaded by client authentication
-        reason = refusal(found)
-        if reason is Refusal.USED:
-            raise ReuseDetected("authorization_code", found.family, client, found.user)
-        if reason in (Refusal.REVOKED, Refusal.EXPIRED):
-            return None
-        return found  # an inactive user is refused by authenticate_user, with its reason
+        # Reuse detection only within the code's short lifetime: an old code found in a
+        # log cannot be used to revoke the user's authorization long after.
+        found: AuthorizationCode | None = find_credential(
+            lookups.code_for_grant, code, client, "authorization_code"
+        )
+        return found
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Any:
         return authorization_code.user if refusal(authorization_code) is None else None

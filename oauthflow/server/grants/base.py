@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 
+from ... import tokens
 from ...store.consume import Outcome, consume
+from ...store.validity import Refusal, refusal
 from ..errors import ReuseDetected
 
 if TYPE_CHECKING:
     from ...models import Client
+    from ...store.lookups import RowLookup
     from ..registry import Registry
 
 #: Client authentication at the token endpoint, in the order metadata lists them.
@@ -62,6 +65,26 @@ class GrantMixin:
     def metadata(cls) -> dict[str, Any]:
         """Entries this grant adds to the metadata documents (RFC 8414)."""
         return {}
+
+
+def find_credential(lookup: RowLookup[Any], value: str, client: Client, kind: str) -> Any:
+    """The code or refresh token ``value``, if ``client`` holds it and it may be used.
+
+    None for an unknown, foreign, revoked or expired one (``invalid_grant``). A used one
+    still within its evidence window raises :class:`ReuseDetected`. One whose user is
+    inactive is returned: the grant refuses it with that reason once it is known to be
+    this client's.
+    """
+    found = lookup.get(tokens.digest(value))
+    if found is None or not found.check_client(client):
+        return None
+    found.client = client  # the same row, already loaded by client authentication
+    reason = refusal(found)
+    if reason is Refusal.USED:
+        raise ReuseDetected(kind, found.family, client, found.user)
+    if reason in (Refusal.REVOKED, Refusal.EXPIRED):
+        return None
+    return found
 
 
 def use_once(credential: Any, kind: str) -> None:

@@ -7,14 +7,12 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.hooks import hooked
 
-from ... import tokens
 from ...models import Client, GrantType, RefreshToken
 from ...scope import list_to_scope, scope_to_list
 from ...store import lookups
-from ...store.validity import Refusal, refusal
-from ..errors import ReuseDetected
+from ...store.validity import refusal
 from ..registry import Registry
-from .base import GrantMixin, use_once
+from .base import GrantMixin, find_credential, use_once
 
 
 class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
@@ -40,19 +38,12 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
         return errors
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        found = lookups.refresh_token_for_grant.get(tokens.digest(refresh_token))
-        client = self.request.client
-        if found is None or not found.check_client(client):
-            return None
-        found.client = client  # the same row, already loaded by client authentication
         # A rotated token is reuse evidence for as long as its family may live, even after
         # its own idle expiry (a thief may have rotated first); after that, just invalid.
-        reason = refusal(found)
-        if reason is Refusal.USED:
-            raise ReuseDetected("refresh_token", found.family, client, found.user)
-        if reason in (Refusal.REVOKED, Refusal.EXPIRED):
-            return None
-        return found  # an inactive user is refused by authenticate_user, with its reason
+        found: RefreshToken | None = find_credential(
+            lookups.refresh_token_for_grant, refresh_token, self.request.client, "refresh_token"
+        )
+        return found
 
     def authenticate_user(self, refresh_token: RefreshToken) -> Any:
         return refresh_token.user if refusal(refresh_token) is None else None

@@ -30,6 +30,8 @@ CLIENT_SECRET_PREFIX = "ofcs"
 
 _RANDOM_BYTES = 32  # 256 bits
 _HINT_TAIL = 4
+#: Longest prefix a hint shows: the hint column holds 20 characters.
+_HINT_PREFIX_MAX = 8
 #: Longer than anything ``generate`` makes (48 characters), short enough that a hostile
 #: value is refused before it is hashed or sent to the database.
 MAX_LENGTH = 128
@@ -58,9 +60,15 @@ def digest(value: str) -> str:
 
 
 def hint(value: str) -> str:
-    """A short, non-secret label for a credential, e.g. ``ofat_…x9Qa``."""
-    prefix, _, _ = value.partition("_")
-    return f"{prefix}_…{value[-_HINT_TAIL:]}"
+    """A short, non-secret label for a credential, e.g. ``ofat_…x9Qa``.
+
+    A value without a short type prefix (a JWT, say) gets only its tail: ``…x9Qa``.
+    """
+    prefix, separator, _ = value.partition("_")
+    tail = value[-_HINT_TAIL:]
+    if separator and 0 < len(prefix) <= _HINT_PREFIX_MAX:
+        return f"{prefix}_…{tail}"
+    return f"…{tail}"
 
 
 def is_plausible(value: str) -> bool:

@@ -126,3 +126,18 @@ def test_introspection_answers_for_the_format_and_sees_revocation(client, machin
 
 def test_opaque_stays_the_default(client, machine):
     assert issue(client, machine).startswith("ofat_")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("ofat_" + "A" * 39 + "x9Qa", "ofat_…x9Qa"),
+        ("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlx9Qa", "…x9Qa"),
+        ("averyverylongprefix_" + "A" * 40, "…AAAA"),
+    ],
+)
+def test_every_format_gets_a_hint_that_fits_its_column(value, expected):
+    from oauthflow import tokens
+
+    assert tokens.hint(value) == expected
+    assert len(tokens.hint(value)) <= AccessToken._meta.get_field("hint").max_length

@@ -62,5 +62,11 @@ class AccessTokenFormat:
 
     def verify(self, value: str) -> Any:
         """For a self-contained format: the :class:`GrantedToken` ``value`` carries, or a
-        ``oauthflow.store.validity.Refusal``."""
+        ``oauthflow.store.validity.Refusal``.
+
+        It is the format's whole judgement: signature, expiry and whatever else the value
+        carries. What only the store knows (a revocation, a client or user disabled since
+        the token was issued) it cannot see; that is the price of checking with no
+        database, and why such tokens live briefly. Introspection reads the row and does
+        see it."""
         raise NotImplementedError(f"The {self.name} format is read from the store.")

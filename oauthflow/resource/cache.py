@@ -43,6 +43,7 @@ from django.utils import timezone
 from ..models import AccessToken, Client
 from ..settings import oauthflow_settings
 from ..store.revocation import access_tokens_invalidated
+from ..store.validity import user_is_active
 
 # The name sites configure logging by (it predates this module).
 logger = logging.getLogger("oauthflow.token_cache")
@@ -254,8 +255,7 @@ def _client_saved(
 def _user_saved(
     sender: Any, instance: Any, update_fields: Iterable[str] | None = None, **kwargs: Any
 ) -> None:
-    # Custom user models without is_active are always active (as in ModelBackend).
-    if not getattr(instance, "is_active", True) and _changes_is_active(update_fields):
+    if not user_is_active(instance) and _changes_is_active(update_fields):
         invalidate_user(instance)
 
 

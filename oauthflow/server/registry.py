@@ -1,7 +1,7 @@
 """What the authorization server can do, in one place: grants, endpoints, extensions.
 
 Everything that depends on the set of grants derives from this registry: the Authlib
-server (``oauthflow.server.get_server``), both metadata documents, ``Client.clean()``,
+server (``oauthflow.server.get_server``), the metadata document, ``Client.clean()``,
 the admin's choices, ``oauthflow_client``'s options and the ``unsupported_grant_type``
 message. Adding a capability is a module of its own and a registration::
 
@@ -12,8 +12,9 @@ message. Adding a capability is a module of its own and a registration::
     registry.register_grant_extension(OpenIDCode(), ["authorization_code"])
 
 Register from an ``AppConfig.ready()``. The built-in grants and endpoints are registered
-the first time the registry is read (``oauthflow.server.builtins``). This module imports
-nothing of Authlib or the models, so storage code may read the registry.
+the first time the registry is read (``oauthflow.server.builtins``, which loads Authlib
+and the grants). This module itself imports nothing of Authlib or the models, so the
+models can read the registry at call time (``Client.clean()``) without an import cycle.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Registry:
 
     def register_endpoint(self, endpoint_class: Any) -> None:
         """Serve an Authlib endpoint under its ENDPOINT_NAME. A class with ``URL_NAME`` and
-        ``metadata(url)`` is also described in the metadata documents."""
+        ``metadata(url)`` is also described in the metadata document."""
         self._load()
         self._endpoints[endpoint_class.ENDPOINT_NAME] = endpoint_class
         self._changed()

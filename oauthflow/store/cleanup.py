@@ -28,7 +28,8 @@ from ..models import AccessToken, AuthorizationCode, Client, RefreshToken
 from ..settings import oauthflow_settings
 from .validity import dead
 
-logger = logging.getLogger(__name__)
+# The name sites configure logging by (it predates this module).
+logger = logging.getLogger("oauthflow.cleanup")
 
 #: The tables cleared, in order, by the names used in reports.
 TABLES: dict[str, type[models.Model]] = {
@@ -117,7 +118,10 @@ def _delete(model: type[models.Model], condition: Q, pks: list[Any], db: str) ->
     if not relations and not listened:
         return in_range.delete()[0]
     if listened or any(rel.on_delete is not models.SET_NULL for rel in relations):
-        return model._base_manager.using(db).filter(pk__in=pks).delete()[0]
+        return model._base_manager.using(db).filter(condition, pk__in=pks).delete()[0]
+    # No need to test the condition again here: nothing makes a deletable row usable
+    # again (a revoked row stays revoked, time only moves on), and a row the validity
+    # rule refuses cannot be redeemed or rotated meanwhile.
     connection = connections[db]
     qn = connection.ops.quote_name
     size = max(1, connection.ops.bulk_batch_size(["pk"], pks))

@@ -7,6 +7,7 @@ what "deactivate" and "delete" mean.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from ..models import Client
 from .cleanup import delete_issued_to
@@ -16,13 +17,15 @@ from .revocation import revoke_client
 def deactivate_client(client: Client, *, by: str) -> int:
     """Mark ``client`` inactive (it gets no new tokens) and revoke everything it holds.
 
-    One transaction, with the client's row locked: the change and the revocation are
-    seen together. Returns how many codes and tokens were revoked.
+    One transaction: the change and the revocation are seen together. The UPDATE is
+    conditional, so a client already saved inactive (the admin form) is not written
+    again. Returns how many codes and tokens were revoked.
     """
     with transaction.atomic():
-        list(Client.objects.select_for_update().filter(pk=client.pk))
+        Client.objects.filter(pk=client.pk, is_active=True).update(
+            is_active=False, updated_at=timezone.now()
+        )
         client.is_active = False
-        client.save(update_fields=["is_active", "updated_at"])
         return revoke_client(client, by=by)
 
 

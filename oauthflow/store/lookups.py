@@ -114,7 +114,9 @@ def _build(model: type[Model], column_field: str, related: tuple[str, ...], db: 
     converters = []
     for position, (alias, field) in enumerate(selected):
         col = field.get_col(alias)
-        found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        # The column's converters, as the ORM's compiler takes them: for a foreign key
+        # they include the target field's (a custom primary key type).
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
         if found:
             converters.append((position, found, col))
     return _Plan(sql, parts, converters)

@@ -39,9 +39,10 @@ class Refusal(enum.Enum):
 
 
 def user_is_active(user: Any) -> bool:
-    """A user may act unless marked inactive. Custom user models without ``is_active``
-    are always active, as for Django's ``ModelBackend``."""
-    return getattr(user, "is_active", True) is not False
+    """A user may act unless marked inactive (any false value: ``False``, ``0``, ``None``).
+    Custom user models without ``is_active`` are always active, as for Django's
+    ``ModelBackend``."""
+    return bool(getattr(user, "is_active", True))
 
 
 def state(credential: Any, now: datetime | None = None) -> Refusal | None:

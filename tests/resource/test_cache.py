@@ -341,3 +341,18 @@ def test_the_fast_redis_read_is_taken_on_this_django(redis_token_cache):
     """The reader reaches into RedisCache's private attributes; if a Django release
     renames one, reads fall back to cache.get and this test says so."""
     assert token_cache._fast_reader(redis_token_cache) is not None
+
+
+def test_the_store_tells_the_cache_what_it_invalidated(access_token, redis_token_cache, committed):
+    """The store knows nothing of the cache: its access_tokens_invalidated signal, sent
+    inside the transaction, is what marks entries stale once it commits."""
+    from oauthflow.store.revocation import access_tokens_invalidated
+
+    validation.validate(access_token.value)  # cached
+    key = token_cache.cache_key(access_token.digest)
+    assert redis_token_cache.get(key) not in (None, token_cache.STALE)
+    with committed():
+        access_tokens_invalidated.send(
+            sender=AccessToken, tokens=AccessToken.objects.filter(pk=access_token.pk)
+        )
+    assert redis_token_cache.get(key) == token_cache.STALE

@@ -6,19 +6,24 @@ from __future__ import annotations
 import io
 import json
 from typing import Any
+from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from authlib.oauth2.rfc6749 import UnauthorizedClientError, grants
+from authlib.oauth2.rfc6749.endpoint import Endpoint
 from authlib.oauth2.rfc6749.hooks import hooked
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.urls import reverse
 
 from oauthflow.models import AccessToken, Client
+from oauthflow.server import get_server
 from oauthflow.server.grants.base import CONFIDENTIAL_AUTH_METHODS, GrantMixin
 from oauthflow.server.registry import registry
 from tests import factories
-from tests.oauth_helpers import exchange, get_code, new_verifier, token_request
+from tests.oauth_helpers import basic, exchange, get_code, new_verifier, token_request
 
 TOY = "urn:example:params:oauth:grant-type:toy"
 
@@ -175,3 +180,71 @@ def test_an_extension_for_one_grant_type_reaches_only_that_grant(signed_in, clie
         registry.unregister_grant_extension(extension)
     assert "example_field" not in first
     assert refreshed["example_field"] == "refresh_token"
+
+
+# Endpoints and client authentication methods ---------------------------------------------
+
+
+class EchoEndpoint(Endpoint):
+    """A registered endpoint: authenticates the client, echoes its client_id."""
+
+    ENDPOINT_NAME = "echo"
+    URL_NAME = "oauthflow:token"  # any installed URL will do for the metadata entry
+
+    @classmethod
+    def metadata(cls, url: str) -> dict[str, Any]:
+        return {"echo_endpoint": url}
+
+    def create_endpoint_response(self, request: Any) -> tuple[int, Any, list[Any]]:
+        client = self.server.authenticate_client(request, ["client_secret_basic"], "echo")
+        return 200, {"client_id": client.client_id}, [("Content-Type", "application/json")]
+
+
+@pytest.fixture
+def echo_endpoint():
+    registry.register_endpoint(EchoEndpoint)
+    yield
+    registry.unregister_endpoint("echo")
+
+
+def test_a_registered_endpoint_is_served_and_described(client, client_app, echo_endpoint):
+    body = client.get("/.well-known/oauth-authorization-server").json()
+    assert body["echo_endpoint"] == "http://testserver/oauth/token/"
+    request = RequestFactory().post(
+        "/oauth/echo/",
+        urlencode({"x": "1"}),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic(client_app.client_id, client_app.secret),
+    )
+    response = get_server().create_endpoint_response("echo", request)
+    assert json.loads(response.content) == {"client_id": client_app.client_id}
+
+
+def test_a_registered_client_auth_method_is_used(client, db):
+    """A method of one's own (here: a header naming the client) is offered to Authlib and
+    used by a grant that lists it."""
+
+    def header_auth(query_client: Any, request: Any) -> Any:
+        return query_client(request.headers.get("X-Test-Client", ""))
+
+    app = factories.ClientFactory(grant_types=TOY)
+    registry.register_client_auth_method("test_header", header_auth)
+    # Which methods a client may use is the client's to say (Client.check_endpoint_auth_method);
+    # a capability such as private_key_jwt stores it per client.
+    allowed = mock.patch.object(
+        Client, "check_endpoint_auth_method", lambda self, method, endpoint: method == "test_header"
+    )
+    with mock.patch.object(ToyGrant, "TOKEN_ENDPOINT_AUTH_METHODS", ["test_header"]), allowed:
+        registry.register_grant(ToyGrant)
+        try:
+            response = client.post(
+                "/oauth/token/",
+                urlencode({"grant_type": TOY, "scope": "read"}),
+                content_type="application/x-www-form-urlencoded",
+                HTTP_X_TEST_CLIENT=app.client_id,
+            )
+            metadata = client.get("/.well-known/oauth-authorization-server").json()
+        finally:
+            registry.unregister_grant(TOY)
+    assert response.status_code == 200, response.content
+    assert "test_header" in metadata["token_endpoint_auth_methods_supported"]

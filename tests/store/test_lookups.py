@@ -188,3 +188,19 @@ def test_each_thread_builds_its_own_plan():
     thread.start()
     thread.join()
     assert plans[0] is not None and plans[0] is not lookup._plan("default")
+
+
+def test_a_foreign_key_to_a_custom_primary_key_is_converted_like_the_orm():
+    """The column of a foreign key takes its target's converters (a UUID stored as text
+    on SQLite comes back a UUID)."""
+    from tests.testapp.models import Owner, Pet
+
+    pet = Pet.objects.create(name="rex", owner=Owner.objects.create())
+    lonely = Pet.objects.create(name="stray")
+    lookup = lookups.RowLookup(Pet, "name", ("owner",))
+    assert lookup.compiles()
+    assert_same(lookup.get("rex"), Pet.objects.select_related("owner").get(pk=pet.pk), ("owner",))
+    assert isinstance(lookup.get("rex").owner_id, type(pet.owner_id))
+    assert_same(
+        lookup.get("stray"), Pet.objects.select_related("owner").get(pk=lonely.pk), ("owner",)
+    )

@@ -97,3 +97,11 @@ def test_clean_up_never_deletes_what_the_rule_accepts_or_needs_as_evidence(model
             assert state(row, NOW) is not Refusal.USED, row
         elif state(row, NOW) is None:
             assert row.pk not in doomed
+
+
+@pytest.mark.parametrize("value", [False, 0, None])
+def test_any_false_is_active_is_inactive(value):
+    class CustomUser:
+        is_active = value
+
+    assert user_is_active(CustomUser()) is False

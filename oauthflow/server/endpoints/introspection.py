@@ -24,7 +24,8 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
     401 ``invalid_client``. An expired, revoked, unknown or rotated token, or one whose
     client or user is disabled, is ``{"active": false}`` and nothing more. Access tokens
     go through the same validation as protected views (``oauthflow.resource``), so the
-    answer always agrees with what the API would do.
+    answer agrees with what the API would do; for a self-contained format it also reads
+    the row, so it sees a revocation the API (verifying the value alone) cannot.
     """
 
     CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS

@@ -11,7 +11,6 @@ from ... import tokens
 from ...models import AuthorizationCode, Client, GrantType
 from ...store import lookups
 from ...store.issue import issue_code
-from ...store.validity import refusal
 from .base import GrantMixin, find_credential, use_once
 
 
@@ -86,9 +85,6 @@ class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
             lookups.code_for_grant, code, client, "authorization_code"
         )
         return found
-
-    def authenticate_user(self, authorization_code: AuthorizationCode) -> Any:
-        return authorization_code.user if refusal(authorization_code) is None else None
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Never called: redemption is the guarded UPDATE in create_token_response."""

@@ -63,8 +63,13 @@ class GrantMixin:
 
     @classmethod
     def metadata(cls) -> dict[str, Any]:
-        """Entries this grant adds to the metadata documents (RFC 8414)."""
+        """Entries this grant adds to the metadata document (RFC 8414)."""
         return {}
+
+    def authenticate_user(self, credential: Any) -> Any:
+        """The user of a code or refresh token, or None when the validity rule refuses it
+        (an inactive user, most often: the grant answers with that reason)."""
+        return credential.user if refusal(credential) is None else None
 
 
 def find_credential(lookup: RowLookup[Any], value: str, client: Client, kind: str) -> Any:

@@ -10,7 +10,6 @@ from authlib.oauth2.rfc6749.hooks import hooked
 from ...models import Client, GrantType, RefreshToken
 from ...scope import list_to_scope, scope_to_list
 from ...store import lookups
-from ...store.validity import refusal
 from ..registry import Registry
 from .base import GrantMixin, find_credential, use_once
 
@@ -44,9 +43,6 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
             lookups.refresh_token_for_grant, refresh_token, self.request.client, "refresh_token"
         )
         return found
-
-    def authenticate_user(self, refresh_token: RefreshToken) -> Any:
-        return refresh_token.user if refusal(refresh_token) is None else None
 
     def _validate_token_scope(self, token: RefreshToken) -> None:
         requested = scope_to_list(self.request.payload.scope)

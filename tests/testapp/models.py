@@ -10,8 +10,14 @@ class Owner(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
 
+    def __str__(self) -> str:
+        return str(self.id)
+
 
 class Pet(models.Model):
     id = models.BigAutoField(primary_key=True)
     name = models.CharField(max_length=50, unique=True)
     owner = models.ForeignKey(Owner, null=True, on_delete=models.CASCADE)
+
+    def __str__(self) -> str:
+        return self.name

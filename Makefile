@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python example_project/manage.py
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[drf,spectacular,test]' -r example_project/requirements.txt
+	$(BIN)/python -m pip install --quiet -e '.[drf,spectacular,test,typing]' -r example_project/requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)

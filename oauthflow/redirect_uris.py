@@ -27,6 +27,16 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+def is_loopback_address(address: str | None) -> bool:
+    """Whether ``address`` is a loopback IP address (127.0.0.0/8, ::1); names do not count."""
+    if not address:
+        return False
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def validate_redirect_uri(uri: str) -> None:
     """Raise ``ValidationError`` unless ``uri`` may be registered as a redirect URI."""
     if not uri or uri != uri.strip() or any(c.isspace() for c in uri):

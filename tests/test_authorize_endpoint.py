@@ -509,3 +509,24 @@ def test_public_web_client_with_https_redirect_may_skip_remembered_consent(signe
     response = signed_in.get(authorize_url(spa, verifier=new_verifier()))
     assert response.status_code == 302
     assert "code" in query_of(response["Location"])
+
+
+@override_settings(OAUTHFLOW={"ALLOW_INSECURE_TRANSPORT": False}, ALLOWED_HOSTS=["*"])
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"REMOTE_ADDR": "203.0.113.5", "HTTP_HOST": "localhost"},
+        {"REMOTE_ADDR": "203.0.113.5", "HTTP_HOST": "127.0.0.1:8000"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "auth.example.com"},
+        {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "localhost",
+            "HTTP_X_FORWARDED_FOR": "203.0.113.5",
+        },
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost", "HTTP_FORWARDED": "for=203.0.113.5"},
+    ],
+)
+def test_plain_http_is_loopback_only_for_a_loopback_peer_and_host(signed_in, client_app, meta):
+    """A Host header that claims localhost does not make a request from elsewhere local."""
+    url = authorize_url(client_app, verifier=new_verifier())
+    assert_error_page(signed_in.get(url, **meta), "https")

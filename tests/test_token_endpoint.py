@@ -471,6 +471,31 @@ def test_plain_http_from_a_public_host_is_refused(client, client_app):
     )
 
 
+@override_settings(OAUTHFLOW={"ALLOW_INSECURE_TRANSPORT": False})
+def test_a_host_header_claiming_loopback_does_not_exempt_a_remote_peer(client, db):
+    client_app = factories.ClientFactory(grant_types="client_credentials", redirect_uris="")
+    data = urlencode({"grant_type": "client_credentials", "scope": "read"})
+    auth = basic(client_app.client_id, client_app.secret)
+    remote = client.post(
+        TOKEN,
+        data,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=auth,
+        HTTP_HOST="localhost",
+        REMOTE_ADDR="203.0.113.5",
+    )
+    assert_error(remote, "invalid_request")
+    local = client.post(
+        TOKEN,
+        data,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=auth,
+        HTTP_HOST="localhost",
+        REMOTE_ADDR="127.0.0.1",
+    )
+    assert local.status_code == 200, local.content
+
+
 def test_failure_while_issuing_leaves_nothing_half_written(signed_in, client_app):
     verifier = new_verifier()
     code = get_code(signed_in, client_app, verifier=verifier)

@@ -21,7 +21,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.http.request import split_domain_port
 
-from ..redirect_uris import is_loopback_host
+from ..redirect_uris import is_loopback_address, is_loopback_host
 from ..settings import oauthflow_settings
 
 #: Longest accepted parameter value. Real values (tokens, URIs, state) are far shorter.
@@ -88,14 +88,25 @@ def _check_value(value: str) -> None:
         )
 
 
+#: Headers a proxy adds: a request that carries one did not come from this machine itself.
+_FORWARDED = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP")
+
+
 def check_transport(request: HttpRequest) -> bool:
-    """True if the request may carry OAuth credentials: https, a loopback host, or the
-    ``ALLOW_INSECURE_TRANSPORT`` test setting. Behind a TLS-terminating proxy, set
-    Django's ``SECURE_PROXY_SSL_HEADER`` so ``request.is_secure()`` is right."""
+    """True if the request may carry OAuth credentials: https, a request made on this
+    machine over loopback, or the ``ALLOW_INSECURE_TRANSPORT`` test setting.
+
+    "On this machine" is decided by the peer address (``REMOTE_ADDR``) and the Host
+    together, and never for a request a proxy forwarded: the Host header alone is the
+    client's to write. Behind a TLS-terminating proxy, set Django's
+    ``SECURE_PROXY_SSL_HEADER`` so ``request.is_secure()`` is right.
+    """
     if request.is_secure() or oauthflow_settings.ALLOW_INSECURE_TRANSPORT:
         return True
+    if any(request.META.get(header) for header in _FORWARDED):
+        return False
     host, _port = split_domain_port(request.get_host())
-    return is_loopback_host(host)
+    return is_loopback_host(host) and is_loopback_address(request.META.get("REMOTE_ADDR"))
 
 
 def check_basic_authorization(header: str | None) -> bool:

@@ -615,3 +615,37 @@ def test_rotated_refresh_token_after_the_family_ended_is_just_invalid(signed_in,
         with mock.patch("oauthflow.server.authorization_server.revoke_family") as revoke:
             assert refresh(signed_in, client_app, first["refresh_token"]).status_code == 400
     revoke.assert_not_called()
+
+
+@pytest.mark.parametrize("path", [TOKEN, "/oauth/revoke/", "/oauth/introspect/"])
+def test_basic_for_one_client_with_another_client_id_in_the_body_is_refused(client, db, path):
+    app = factories.ClientFactory(grant_types="client_credentials", redirect_uris="")
+    other = factories.ClientFactory()
+    response = client.post(
+        path,
+        urlencode(
+            {
+                "grant_type": "client_credentials",
+                "scope": "read",
+                "token": "ofat_x",
+                "client_id": other.client_id,
+            }
+        ),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic(app.client_id, app.secret),
+    )
+    assert_error(response, "invalid_request")
+    assert not AccessToken.objects.exists()
+
+
+def test_basic_with_the_same_client_id_in_the_body_is_fine(client, db):
+    app = factories.ClientFactory(grant_types="client_credentials", redirect_uris="")
+    response = client.post(
+        TOKEN,
+        urlencode(
+            {"grant_type": "client_credentials", "scope": "read", "client_id": app.client_id}
+        ),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic(app.client_id, app.secret),
+    )
+    assert response.status_code == 200

@@ -109,21 +109,21 @@ def check_transport(request: HttpRequest) -> bool:
     return is_loopback_host(host) and is_loopback_address(request.META.get("REMOTE_ADDR"))
 
 
-def check_basic_authorization(header: str | None) -> bool:
-    """Reject an ``Authorization: Basic`` header that Authlib would choke on; True if the
-    request carries well-formed Basic credentials.
+def check_basic_authorization(header: str | None) -> str | None:
+    """Reject an ``Authorization: Basic`` header that Authlib would choke on; the client_id
+    it names if the request carries well-formed Basic credentials, else None.
 
     Authlib decodes it without catching non-UTF-8 bytes; a bad header must be
     ``invalid_client`` (401), never a 500.
     """
     if not header or " " not in header:
-        return False  # Authlib ignores a header with no space in it
+        return None  # Authlib ignores a header with no space in it
     parts = header.split(None, 1)
     if len(parts) != 2:
         raise _malformed_authorization()  # Authlib would fail to unpack it
     scheme, credentials = parts
     if scheme.lower() != "basic":
-        return False
+        return None
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
@@ -132,7 +132,7 @@ def check_basic_authorization(header: str | None) -> bool:
     for value in (unquote(client_id), unquote(secret)):
         if not is_acceptable(value):
             raise _malformed_authorization()
-    return True
+    return unquote(client_id)
 
 
 def _malformed_authorization() -> InvalidClientError:
@@ -192,9 +192,13 @@ def form_payload(request: HttpRequest) -> Payload:
     if repeated:
         # The name is not echoed: error_description must be plain ASCII (RFC 6749 §5.2).
         raise InvalidRequestError("A parameter is repeated.")
-    if check_basic_authorization(request.headers.get("Authorization")) and (
-        "client_secret" in payload.data
-    ):
-        # RFC 6749 §2.3: one authentication method per request.
-        raise InvalidRequestError("Use HTTP Basic or client_secret in the body, not both.")
+    basic_client_id = check_basic_authorization(request.headers.get("Authorization"))
+    if basic_client_id is not None:
+        if "client_secret" in payload.data:
+            # RFC 6749 §2.3: one authentication method per request.
+            raise InvalidRequestError("Use HTTP Basic or client_secret in the body, not both.")
+        named = payload.data.get("client_id")
+        if named is not None and named != basic_client_id:
+            # The request would be authenticated as one client while naming another.
+            raise InvalidRequestError("The client_id in the body is not the authenticated one.")
     return payload

@@ -120,15 +120,24 @@ def test_confidential_client_loopback_redirect_may_not_vary_the_port(signed_in):
 # 2. Then errors by redirect, with state and iss -----------------------------------------
 
 
-@pytest.mark.parametrize("response_type", ["token", "code token", "id_token", ""])
+@pytest.mark.parametrize("response_type", ["token", "code token", "id_token"])
 def test_unsupported_response_type_redirects(signed_in, client_app, response_type):
     url = authorize_url(client_app, verifier=new_verifier(), response_type=response_type)
     assert_redirect_error(signed_in.get(url), client_app, "unsupported_response_type")
 
 
-def test_missing_response_type_redirects(signed_in, client_app):
-    url = authorize_url(client_app, verifier=new_verifier(), response_type=None)
-    assert_redirect_error(signed_in.get(url), client_app, "unsupported_response_type")
+@pytest.mark.parametrize("response_type", [None, ""])
+def test_missing_response_type_is_invalid_request(signed_in, client_app, response_type):
+    """RFC 6749 §4.1.2.1; a parameter without a value counts as omitted (§3.1)."""
+    url = authorize_url(client_app, verifier=new_verifier(), response_type=response_type)
+    assert_redirect_error(signed_in.get(url), client_app, "invalid_request")
+
+
+def test_head_is_answered_like_get(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier())
+    response = signed_in.head(url)
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == signed_in.get(url)["Content-Security-Policy"]
 
 
 def test_unknown_scope_redirects_invalid_scope(signed_in, client_app):

@@ -1,3 +1,4 @@
+import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssMetadata
 from django.test import override_settings
@@ -36,3 +37,27 @@ def test_metadata_uses_the_configured_issuer_and_validates(client, db):
     assert body["token_endpoint"] == "https://auth.example.com/oauth/token/"
     metadata = AuthorizationServerMetadata(body)
     metadata.validate(metadata_classes=[IssMetadata])
+
+
+def test_head_is_answered_like_get(client, db):
+    response = client.head("/.well-known/oauth-authorization-server")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "trace", "options"])
+def test_other_methods_are_refused(client, db, method):
+    response = getattr(client, method)("/.well-known/oauth-authorization-server")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_a_cors_preflight_is_answered(client, db):
+    response = client.options(
+        "/.well-known/oauth-authorization-server",
+        HTTP_ORIGIN="https://spa.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+    )
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Methods"] == "GET, HEAD"

@@ -111,7 +111,11 @@ class AuthorizationServer(_AuthorizationServer):
     def get_authorization_grant(self, request: OAuth2Request) -> Any:
         if request.payload.response_type == "code":
             return super().get_authorization_grant(request)
-        raise UnsupportedResponseTypeError(redirect_uri=self._verified_redirect_uri(request))
+        redirect_uri = self._verified_redirect_uri(request)
+        if not request.payload.response_type:
+            # RFC 6749 §4.1.2.1: a missing parameter is invalid_request.
+            raise InvalidRequestError("Missing 'response_type'.", redirect_uri=redirect_uri)
+        raise UnsupportedResponseTypeError(redirect_uri=redirect_uri)
 
     def _verified_redirect_uri(self, request: OAuth2Request) -> str | None:
         """The redirect URI an error may go to: only one registered for a known client."""

@@ -171,7 +171,7 @@ class DjangoOAuth2Request(OAuth2Request):
 
     @property
     def args(self) -> dict[str, str]:
-        return self.payload.data if self.method == "GET" else {}
+        return self.payload.data if self.method in ("GET", "HEAD") else {}
 
     @property
     def form(self) -> dict[str, str]:

@@ -35,9 +35,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
     Until the client and redirect URI are verified, every problem is an error page;
     after that, errors go back to the client by redirect with ``state`` and ``iss``.
     """
-    if request.method not in ("GET", "POST"):
+    if request.method not in ("GET", "HEAD", "POST"):
         response = error_page(request, "invalid_request", "Use GET or POST.", status=405)
-        response["Allow"] = "GET, POST"
+        response["Allow"] = "GET, HEAD, POST"
         return response
     if not check_transport(request):
         return error_page(request, "invalid_request", INSECURE)
@@ -71,7 +71,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     # The consent form posts back to this URL; only the page view asks for a new sign-in.
     if (
         "login" in prompt
-        and request.method == "GET"
+        and request.method != "POST"
         and not prompt_login.signed_in_since(login_mark, pairs, user)
     ):
         return redirect_to_login(prompt_login.url_with_mark(request.path, pairs))

@@ -1,19 +1,28 @@
 """Redirect URI rules: what a client may register, and how a request's URI is matched.
 
-Registration follows RFC 9700 §4.1 and RFC 8252: absolute URIs, https except for
-loopback hosts and private-use schemes of native apps, no fragment, no userinfo, no
-wildcard. Matching is exact string comparison (RFC 9700 §4.1.3); the only exception is
-the port of an ``http`` loopback URI, which native apps choose at run time (RFC 8252 §7.3).
+Registration follows RFC 9700 §4.1 and RFC 8252: absolute ASCII URIs, https except for
+loopback IP literals and private-use schemes of native apps, no fragment, no userinfo,
+no wildcard. Matching is exact string comparison (RFC 9700 §4.1.3); the only exception
+is the port of an ``http`` loopback URI, which native apps choose at run time
+(RFC 8252 §7.3): everything else, to the last character, must be the same.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
 _LOOPBACK_NAMES = {"localhost"}
+# An http loopback URI split into its host, its port and everything after them. Anything
+# else (user information, a malformed port) does not match, so it is never port-varied.
+_LOOPBACK_HTTP = re.compile(
+    r"http://(?P<host>127(?:\.[0-9]{1,3}){3}|\[::1\]|localhost)"
+    r"(?::(?P<port>[0-9]{1,5}))?(?P<rest>[/?].*)?",
+    re.DOTALL,
+)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -41,6 +50,14 @@ def validate_redirect_uri(uri: str) -> None:
     """Raise ``ValidationError`` unless ``uri`` may be registered as a redirect URI."""
     if not uri or uri != uri.strip() or any(c.isspace() for c in uri):
         raise ValidationError("A redirect URI cannot be empty or contain spaces.")
+    if not uri.isascii() or not uri.isprintable():
+        # A request can only carry printable ASCII (oauthflow.server.request), so such a
+        # URI could never match: percent-encode the path, punycode the host.
+        raise ValidationError(
+            "%(uri)s must be printable ASCII: percent-encode other characters and write "
+            "an international domain name in its xn-- form.",
+            params={"uri": uri},
+        )
     if "*" in uri:
         raise ValidationError(
             "Wildcards are not allowed in redirect URIs: %(uri)s", params={"uri": uri}
@@ -65,11 +82,19 @@ def validate_redirect_uri(uri: str) -> None:
             raise ValidationError("%(uri)s has no host.", params={"uri": uri})
         return
     if scheme == "http":
+        if (parts.hostname or "").lower() in _LOOPBACK_NAMES:
+            # RFC 8252 §8.3: the name may resolve elsewhere, or be answered by another
+            # program on the other IP family.
+            raise ValidationError(
+                "%(uri)s uses localhost; register the loopback IP literal instead: "
+                "http://127.0.0.1/… or http://[::1]/… (RFC 8252 §8.3).",
+                params={"uri": uri},
+            )
         if is_loopback_host(parts.hostname):
             return
         raise ValidationError(
-            "%(uri)s must use https; plain http is only allowed for loopback hosts "
-            "(127.0.0.1, [::1], localhost).",
+            "%(uri)s must use https; plain http is only allowed for loopback IP "
+            "addresses (127.0.0.1, [::1]).",
             params={"uri": uri},
         )
     if scheme in {"javascript", "data", "file", "vbscript", "blob", "about"}:
@@ -93,21 +118,14 @@ def match_redirect_uri(requested: str, registered: list[str], *, native_loopback
         return True
     if not native_loopback:
         return False
-    try:
-        req = urlsplit(requested)
-        req_port = req.port
-    except ValueError:
+    req = _LOOPBACK_HTTP.fullmatch(requested)
+    if req is None or req["port"] is None:
         return False
-    if req.scheme != "http" or not is_loopback_host(req.hostname) or req_port is None:
-        return False
+    port = req["port"]
+    if not 1 <= int(port) <= 65535 or port != str(int(port)):
+        return False  # port 0 asks the system for one; leading zeros are another string
     for uri in registered:
-        reg = urlsplit(uri)
-        if (
-            reg.scheme == "http"
-            and is_loopback_host(reg.hostname)
-            and reg.hostname == req.hostname
-            and (reg.path, reg.query, reg.fragment, reg.username, reg.password)
-            == (req.path, req.query, req.fragment, req.username, req.password)
-        ):
+        reg = _LOOPBACK_HTTP.fullmatch(uri)
+        if reg is not None and reg["host"] == req["host"] and reg["rest"] == req["rest"]:
             return True
     return False

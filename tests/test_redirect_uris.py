@@ -15,8 +15,8 @@ from oauthflow.redirect_uris import is_loopback_host, match_redirect_uri, valida
         "http://127.0.0.1:8080/callback",
         "http://[::1]/callback",
         "http://[::1]:51004/cb",
-        "http://localhost/callback",
-        "http://localhost:3000/cb",
+        "https://client.example.com/caf%C3%A9",
+        "https://xn--bcher-kva.example/cb",
         "com.example.app:/oauth2redirect",
         "com.example.app://callback",
     ],
@@ -49,6 +49,11 @@ def test_valid_redirect_uri_is_accepted(uri):
         ("", "empty"),
         ("https://client.example.com/a b", "spaces"),
         (" https://client.example.com/cb", "spaces"),
+        ("http://localhost/callback", "127.0.0.1"),
+        ("http://LOCALHOST:3000/cb", "127.0.0.1"),
+        ("https://client.example.com/café", "ASCII"),
+        ("https://bücher.example/cb", "xn--"),
+        ("https://client.example.com/cb\x7f", "ASCII"),
     ],
 )
 def test_invalid_redirect_uri_is_rejected_with_reason(uri, why):
@@ -118,6 +123,13 @@ def test_loopback_port_may_vary_for_public_clients_only():
         "https://127.0.0.1:51004/cb",  # scheme differs
         "http://127.0.0.1:notaport/cb",
         "http://user@127.0.0.1:51004/cb",
+        "http://127.0.0.1:51004/cb#",  # a bare fragment mark is another string
+        "http://127.0.0.1:51004/cb?",  # so is a bare query mark
+        "http://127.0.0.1:0/cb",  # port 0 is no port a client listens on
+        "http://127.0.0.1:051004/cb",
+        "http://127.0.0.1:65536/cb",
+        "http://127.0.0.1:51004/CB",
+        "http://127.0.0.1:51004",
     ],
 )
 def test_loopback_port_variation_changes_only_the_port(requested):

@@ -69,18 +69,19 @@ class DefaultAdapter:
         """Whether ``user`` may be sent back to ``client`` with a code without being asked.
 
         ``consent`` is what the user allowed this client before (None if never); ``prompt``
-        the request's ``prompt`` values. By default a client an administrator marked
-        ``skip_consent`` never asks; otherwise a remembered consent covering ``scope``
-        is enough, unless the client asked for ``prompt=consent``, or is a native app: any
-        program on the device can listen on a loopback port or claim a URI scheme, so an
-        earlier consent does not vouch for it (RFC 8252 §8.6). An https redirect URI
-        vouches for a public web app.
+        the request's ``prompt`` values. By default the page is always shown for
+        ``prompt=consent``, and to a native app (a public client redirecting to a loopback
+        or private-use URI): any program on the device can listen on a loopback port or
+        claim a URI scheme, so neither an administrator's ``skip_consent`` nor an earlier
+        consent vouches for it (RFC 8252 §8.6). Otherwise a client marked ``skip_consent``
+        never asks, and a remembered consent covering ``scope`` is enough. An https
+        redirect URI vouches for a public web app.
         """
+        if "consent" in prompt or client.is_native_redirect(redirect_uri):
+            return False
         if client.skip_consent:
             return True
-        if consent is None or not consent.covers(scope) or "consent" in prompt:
-            return False
-        return client.is_confidential or redirect_uri.startswith("https://")
+        return consent is not None and consent.covers(scope)
 
     def get_access_token_format(
         self, *, client: Client, user: Any, scope: str, grant_type: str

@@ -210,6 +210,11 @@ class Client(models.Model):
     def is_confidential(self) -> bool:
         return self.client_type == self.CONFIDENTIAL
 
+    def is_native_redirect(self, redirect_uri: str) -> bool:
+        """Whether a redirect to ``redirect_uri`` reaches a native app whose identity
+        nothing assures: a public client's loopback or private-use URI (RFC 8252 §8.6)."""
+        return not self.is_confidential and not redirect_uri.startswith("https://")
+
     # Validation ---------------------------------------------------------------------------
 
     def clean(self) -> None:
@@ -222,6 +227,12 @@ class Client(models.Model):
                 continue  # the field's validator reports unknown grant types
             for field, messages in grant.client_errors(self, registry).items():
                 errors.setdefault(field, []).extend(messages)
+        if self.skip_consent and any(self.is_native_redirect(u) for u in self.redirect_uri_list):
+            errors.setdefault("skip_consent", []).append(
+                "A native app (a public client with a loopback or private-use redirect URI) "
+                "cannot skip consent: any program on the device could use its client_id "
+                "(RFC 8252 §8.6)."
+            )
         known = known_scopes()
         for field in ("allowed_scopes", "default_scopes"):
             unknown = [s for s in scope_to_list(getattr(self, field)) if s not in known]

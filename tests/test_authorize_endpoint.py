@@ -476,6 +476,32 @@ def test_skip_consent_client_never_shows_the_page(signed_in):
     assert "code" in query_of(response["Location"])
 
 
+def test_prompt_consent_shows_the_page_even_to_a_skip_consent_client(signed_in):
+    client_app = factories.ClientFactory(skip_consent=True)
+    url = authorize_url(client_app, verifier=new_verifier(), prompt="consent")
+    assert signed_in.get(url).status_code == 200
+
+
+def test_skip_consent_is_ignored_for_a_native_app(signed_in):
+    """RFC 8252 §8.6: any local program can use a native app's client_id and loopback
+    redirect, so a crafted link must not hand it a code without the user's say."""
+    native = factories.PublicClientFactory(redirect_uris="http://127.0.0.1/cb", skip_consent=True)
+    for uri in ("http://127.0.0.1/cb", "http://127.0.0.1:50123/cb"):
+        url = authorize_url(native, verifier=new_verifier(), redirect_uri=uri)
+        assert signed_in.get(url).status_code == 200
+        assert query_of(signed_in.get(url + "&prompt=none")["Location"])["error"] == (
+            "consent_required"
+        )
+
+
+def test_skip_consent_still_works_for_a_public_web_app(signed_in):
+    spa = factories.PublicClientFactory(
+        redirect_uris="https://spa.example.com/cb", skip_consent=True
+    )
+    response = signed_in.get(authorize_url(spa, verifier=new_verifier()))
+    assert response.status_code == 302 and "code" in query_of(response["Location"])
+
+
 def test_skip_consent_client_still_needs_sign_in(client, db):
     client_app = factories.ClientFactory(skip_consent=True)
     response = client.get(authorize_url(client_app, verifier=new_verifier()))

@@ -179,3 +179,17 @@ def test_turning_a_client_public_drops_its_secret(db):
     assert client.secret_digest == "" and client.secret_hint == ""
     client.client_type = Client.CONFIDENTIAL
     assert client.check_client_secret(secret) is False
+
+
+@pytest.mark.parametrize("uri", ["http://127.0.0.1/cb", "com.example.app:/cb"])
+def test_a_native_app_cannot_skip_consent(db, uri):
+    from oauthflow.models import Client
+
+    native = Client(name="n", client_type=Client.PUBLIC, redirect_uris=uri, skip_consent=True)
+    with pytest.raises(ValidationError) as error:
+        native.full_clean()
+    assert "cannot skip consent" in error.value.message_dict["skip_consent"][0]
+    web = Client(
+        name="w", client_type=Client.PUBLIC, redirect_uris="https://w.example/cb", skip_consent=True
+    )
+    web.full_clean()

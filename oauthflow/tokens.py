@@ -27,6 +27,9 @@ ACCESS_TOKEN_PREFIX = "ofat"
 REFRESH_TOKEN_PREFIX = "ofrt"
 AUTHORIZATION_CODE_PREFIX = "ofac"
 CLIENT_SECRET_PREFIX = "ofcs"
+_PREFIXES = frozenset(
+    {ACCESS_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, AUTHORIZATION_CODE_PREFIX, CLIENT_SECRET_PREFIX}
+)
 
 _RANDOM_BYTES = 32  # 256 bits
 _HINT_TAIL = 4
@@ -46,11 +49,18 @@ def generate(prefix: str) -> str:
 
 def generate_client_id() -> str:
     """A public client identifier: random so it cannot be enumerated, but not a secret."""
-    # Never a leading "-": a command line would take the identifier for an option.
+    # Never a leading "-": a command line would take the identifier for an option. Never
+    # one of our prefixes: a value with one is refused as a client_id (a swapped secret).
     while True:
         client_id = secrets.token_urlsafe(24)
-        if not client_id.startswith("-"):
+        if not client_id.startswith("-") and not looks_issued(client_id):
             return client_id
+
+
+def looks_issued(value: str) -> bool:
+    """Whether ``value`` starts like a secret, code or token we issue."""
+    prefix, separator, _ = value.partition("_")
+    return bool(separator) and prefix in _PREFIXES
 
 
 def digest(value: str) -> str:

@@ -14,7 +14,7 @@ from django.views.debug import ExceptionReporter
 from oauthflow import views
 from oauthflow.server import get_server
 from tests import factories
-from tests.oauth_helpers import exchange, get_code, new_verifier, query_of, token_request
+from tests.oauth_helpers import basic, exchange, get_code, new_verifier, query_of, token_request
 
 
 def run_every_flow(http, user) -> list[str]:
@@ -132,3 +132,30 @@ def test_form_body_token_is_hidden_in_error_reports(client_app, settings, db):
         view(request)
     report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
     assert token.value not in report
+
+
+@pytest.mark.parametrize("auth", ["basic", "post"])
+def test_a_secret_sent_as_the_client_id_reaches_no_log(client, db, caplog, settings, auth):
+    """A client that swaps its id and secret must not get its secret logged, by Authlib's
+    debug lines or by Django's SQL log (on with DEBUG)."""
+    settings.DEBUG = True
+    caplog.set_level(logging.DEBUG)
+    for name in ("authlib", "oauthflow", "django", "django.db.backends"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    app = factories.ClientFactory(grant_types="client_credentials", redirect_uris="")
+    data = {"grant_type": "client_credentials", "scope": "read"}
+    headers = {}
+    if auth == "basic":
+        headers["HTTP_AUTHORIZATION"] = basic(app.secret, app.client_id)
+    else:
+        data.update(client_id=app.secret, client_secret=app.client_id)
+    response = client.post(
+        "/oauth/token/",
+        urlencode(data),
+        content_type="application/x-www-form-urlencoded",
+        **headers,
+    )
+    assert response.json()["error"] == "invalid_client"
+    assert caplog.records, "something was logged at DEBUG"
+    text = caplog.text + "".join(repr(r.args) for r in caplog.records)
+    assert app.secret.split("_", 1)[1][:16] not in text

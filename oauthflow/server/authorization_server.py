@@ -13,7 +13,7 @@ from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError as _UnsupportedGran
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from .. import formats, signals
+from .. import formats, signals, tokens
 from ..adapter import get_adapter
 from ..models import AccessToken, AuthorizationCode, Client, RefreshToken
 from ..scope import known_scopes
@@ -21,6 +21,7 @@ from ..settings import oauthflow_settings
 from ..store import lookups
 from ..store.issue import issue_tokens
 from ..store.revocation import revoke_family
+from . import log_filter
 from .errors import ReuseDetected, UnsupportedGrantTypeError, UnsupportedResponseTypeError
 from .registry import Registry, registry
 from .request import DjangoOAuth2Request, Payload, form_payload
@@ -57,6 +58,11 @@ class AuthorizationServer(_AuthorizationServer):
 
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
+            return None
+        if tokens.looks_issued(client_id):
+            # A client that swapped its id and secret: never a client_id (they are made
+            # without these prefixes), and not to be sent to the database, where a query
+            # log would keep it.
             return None
         client = lookups.client.get(client_id)
         return client if client is not None and client.is_active else None
@@ -230,6 +236,8 @@ class AuthorizationServer(_AuthorizationServer):
             )
         return response
 
+
+log_filter.install()
 
 _built: tuple[int, AuthorizationServer] | None = None
 

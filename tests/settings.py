@@ -84,10 +84,15 @@ if os.environ.get("OAUTHFLOW_TEST_DB") == "postgres":
             "TEST": {"NAME": f"test_oauthflow_{_suffix}"},
         }
     }
+
 else:
     DATABASES = {
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "test.sqlite3")}
     }
+
+# A second connection to the same database, standing in for a read replica in the tests
+# that route reads to it (tests/routers.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

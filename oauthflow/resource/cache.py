@@ -14,14 +14,15 @@ For how long
 
 Staying right
     Entries are only added (``cache.add``), never overwritten. Whatever makes a token
-    invalid writes a *stale marker* over its key once the database change commits: a
-    revocation (the store's ``access_tokens_invalidated``), a client or user saved
-    inactive, or deleted (signals, connected by ``OAuthFlowConfig.ready``). A marker
-    sends every process to the database for that token, and nothing is cached for it
-    again until it expires.
-    Because ``add`` never replaces a marker, a request that read the old row just before
-    the change cannot put it back. ``QuerySet.update()`` sends no signals: after one that
-    deactivates clients or users, call :func:`invalidate_client` or :func:`invalidate_user`.
+    invalid or an entry out of date writes a *stale marker* over its key once the database
+    change commits: a revocation (the store's ``access_tokens_invalidated``), a client or
+    user saved with any field an entry holds changed (deactivated, or a user demoted from
+    staff), or deleted (signals, connected by ``OAuthFlowConfig.ready``). A marker sends
+    every process to the database for that token, and nothing is cached for it again
+    until it expires. Because ``add`` never replaces a marker, a request that read the old
+    row just before the change cannot put it back. ``QuerySet.update()`` sends no signals:
+    after one that changes clients or users, call :func:`invalidate_client` or
+    :func:`invalidate_user`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from django.utils import timezone
 from ..models import AccessToken, Client
 from ..settings import oauthflow_settings
 from ..store.revocation import access_tokens_invalidated
-from ..store.validity import user_is_active
 
 # The name sites configure logging by (it predates this module).
 logger = logging.getLogger("oauthflow.token_cache")
@@ -58,6 +58,11 @@ MAX_ENTRY_SECONDS = 300
 #: What a stale marker holds.
 STALE = "stale"
 _BATCH = 1000
+#: Fields never put in an entry: nothing in the cache may give back a secret's digest, and
+#: ``last_login``, written at every sign-in, is left out so that signing in does not cost
+#: an invalidation (a view that reads it loads it, as a deferred field).
+_CLIENT_LEFT_OUT = {"secret_digest"}
+_USER_LEFT_OUT = {"password", "last_login"}
 
 
 def get_cache() -> BaseCache | None:
@@ -159,8 +164,8 @@ def store(cache: BaseCache, token: AccessToken) -> None:
         return
     entry = {
         "token": _snapshot(token),
-        "client": _snapshot(token.client, leave_out={"secret_digest"}),
-        "user": None if token.user is None else _snapshot(token.user, leave_out={"password"}),
+        "client": _snapshot(token.client, leave_out=_CLIENT_LEFT_OUT),
+        "user": None if token.user is None else _snapshot(token.user, leave_out=_USER_LEFT_OUT),
     }
     try:
         cache.add(cache_key(token.digest), entry, timeout=timeout)
@@ -205,10 +210,15 @@ def forget_on_commit(tokens: models.QuerySet[AccessToken]) -> None:
     cache = get_cache()
     if cache is None:
         return
+    # On the database the change is written to: in its transaction, only that connection
+    # sees the change (a read replica, or a second connection, would find nothing to
+    # mark), and its commit is the one to wait for.
+    db = router.db_for_write(tokens.model)
     # Expired tokens are refused even when cached, so they need no marker.
-    rows = list(tokens.filter(expires_at__gt=timezone.now()).values_list("digest", "expires_at"))
+    live = tokens.using(db).filter(expires_at__gt=timezone.now())
+    rows = list(live.values_list("digest", "expires_at"))
     if rows:
-        transaction.on_commit(lambda: _mark_stale(cache, rows), using=tokens.db)
+        transaction.on_commit(lambda: _mark_stale(cache, rows), using=db)
 
 
 def invalidate_client(client: Client) -> None:
@@ -241,21 +251,26 @@ def _mark_stale(cache: BaseCache, rows: list[tuple[str, datetime]]) -> None:
             )
 
 
-def _changes_is_active(update_fields: Iterable[str] | None) -> bool:
-    return update_fields is None or "is_active" in update_fields
+def _changes_cached_fields(update_fields: Iterable[str] | None, left_out: set[str]) -> bool:
+    """Whether a save may have changed a field an entry holds: all of them but those left
+    out of the entry (a full save counts)."""
+    return update_fields is None or not set(update_fields) <= left_out
 
 
 def _client_saved(
     sender: Any, instance: Client, update_fields: Iterable[str] | None = None, **kwargs: Any
 ) -> None:
-    if not instance.is_active and _changes_is_active(update_fields):
+    # Any change, not only deactivation: a cached copy must never outlive what it copies.
+    if _changes_cached_fields(update_fields, _CLIENT_LEFT_OUT):
         invalidate_client(instance)
 
 
 def _user_saved(
     sender: Any, instance: Any, update_fields: Iterable[str] | None = None, **kwargs: Any
 ) -> None:
-    if not user_is_active(instance) and _changes_is_active(update_fields):
+    # Demoting a user (is_staff, is_superuser) must take effect on their next request, as
+    # deactivating does.
+    if _changes_cached_fields(update_fields, _USER_LEFT_OUT):
         invalidate_user(instance)
 
 

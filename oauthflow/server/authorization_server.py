@@ -10,7 +10,7 @@ from authlib.oauth2 import AuthorizationServer as _AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Request
 from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError as _UnsupportedGrantTypeError
-from django.db import transaction
+from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse
 
 from .. import formats, signals, tokens
@@ -180,7 +180,7 @@ class AuthorizationServer(_AuthorizationServer):
             if getattr(grant, "WRITES_ONE_ROW", False):
                 status, body, headers = grant.create_token_response()
             else:
-                with transaction.atomic():
+                with transaction.atomic(using=router.db_for_write(AccessToken)):
                     status, body, headers = grant.create_token_response()
         except ReuseDetected as error:
             revoke_family(error.family, by="reuse-detection", client=error.client, user=error.user)

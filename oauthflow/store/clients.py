@@ -6,7 +6,7 @@ what "deactivate" and "delete" mean.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from ..models import Client
@@ -21,7 +21,7 @@ def deactivate_client(client: Client, *, by: str) -> int:
     conditional, so a client already saved inactive (the admin form) is not written
     again. Returns how many codes and tokens were revoked.
     """
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(Client)):
         Client.objects.filter(pk=client.pk, is_active=True).update(
             is_active=False, updated_at=timezone.now()
         )

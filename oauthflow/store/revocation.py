@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -59,7 +59,7 @@ def revoke_client(client: Client, *, by: str) -> int:
 
 def revoke_grant(client: Client, user: Any, *, by: str) -> int:
     """A user withdraws a client's access: every token of the pair and the consent go."""
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(AccessToken)):
         count = _revoke(
             {"client": client, "user": user}, by=by, client=client, user=user, family=None
         )
@@ -77,7 +77,7 @@ def _revoke(
     models: tuple[type[Any], ...] = ISSUED_MODELS,
 ) -> int:
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(AccessToken)):
         count = 0
         for model in models:
             count += model.objects.filter(**filters).revoke(now)

@@ -356,3 +356,32 @@ def test_the_store_tells_the_cache_what_it_invalidated(access_token, redis_token
             sender=AccessToken, tokens=AccessToken.objects.filter(pk=access_token.pk)
         )
     assert redis_token_cache.get(key) == token_cache.STALE
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_a_revocation_reaches_the_cache_when_reads_go_to_a_replica(
+    postgres_only, redis_token_cache, settings
+):
+    """The stale markers are found on the database the revocation writes to: a replica's
+    connection cannot see the uncommitted UPDATE."""
+    settings.DATABASE_ROUTERS = ["tests.routers.ReadReplicaRouter"]
+    token = factories.AccessTokenFactory()
+    assert validation.validate(token.value) == token  # read from the replica, cached
+    assert validation.validate(token.value) == token  # a cache hit
+    revocation.revoke_family(token.family, by="admin")
+    assert validation.validate(token.value) is Refusal.REVOKED
+
+
+def test_demoting_a_user_takes_effect_on_the_next_request(
+    client, user, redis_token_cache, committed
+):
+    """The cached user carries is_staff; any change to a field an entry holds marks it."""
+    user.is_staff = True
+    user.save()
+    token = factories.AccessTokenFactory(user=user, scope="read")
+    assert client.get("/api/write-or-admin/", **auth(token.value)).status_code == 200
+    assert client.get("/api/write-or-admin/", **auth(token.value)).status_code == 200  # cached
+    user.is_staff = False
+    with committed():
+        user.save(update_fields=["is_staff"])
+    assert client.get("/api/write-or-admin/", **auth(token.value)).status_code == 403

@@ -8,8 +8,11 @@ class OAuthFlowConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
-        from .resource.cache import connect_signals
+        from .resource import cache
+        from .store import users
 
         # Keeps the optional token cache right when tokens are revoked and clients and
         # users change.
-        connect_signals()
+        cache.connect_signals()
+        # A password change revokes the user's tokens (REVOKE_TOKENS_ON_PASSWORD_CHANGE).
+        users.connect_signals()

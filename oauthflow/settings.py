@@ -163,6 +163,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Only for tests; with `DEBUG` off it raises warning `oauthflow.W001`.",
     ),
     Setting(
+        name="REVOKE_TOKENS_ON_PASSWORD_CHANGE",
+        default=True,
+        type=bool,
+        section="The authorization server",
+        description="When a user's password changes, revoke every code and token issued "
+        "for them, as Django ends their other sessions: whoever learned the old password "
+        "may have authorized an app with it. Costs one query when a user is saved with "
+        "the password field; `False` keeps their authorizations.",
+    ),
+    Setting(
         name="REALM",
         default="api",
         type=str,

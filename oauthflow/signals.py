@@ -32,7 +32,8 @@ token_issued = Signal()
 #: "authorization_code").
 token_reuse_detected = Signal()
 #: A token or a whole authorization was revoked (sender: AccessToken). kwargs: client,
-#: user, family, by ("client", "user", "admin", "command" or "reuse-detection").
+#: user, family, by ("client", "user", "admin", "command", "reuse-detection" or
+#: "password-change").
 token_revoked = Signal()
 
 

@@ -57,6 +57,11 @@ def revoke_client(client: Client, *, by: str) -> int:
     return _revoke({"client": client}, by=by, client=client, user=None, family=None)
 
 
+def revoke_user(user: Any, *, by: str) -> int:
+    """Revoke every code and token issued for ``user``, by any client."""
+    return _revoke({"user": user}, by=by, client=None, user=user, family=None)
+
+
 def revoke_grant(client: Client, user: Any, *, by: str) -> int:
     """A user withdraws a client's access: every token of the pair and the consent go."""
     with transaction.atomic(using=router.db_for_write(AccessToken)):

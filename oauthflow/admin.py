@@ -164,6 +164,15 @@ class ClientAdmin(admin.ModelAdmin):
         ),
     )
     actions = ["rotate_secret", "revoke_tokens", "deactivate"]
+    #: What only staff with ``oauthflow.change_client_trust`` may set: whoever controls
+    #: them can have codes sent anywhere, skip the user's say, or read any token's grant.
+    trust_fields = ("redirect_uris", "skip_consent", "may_introspect")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.has_perm(f"{self.opts.app_label}.change_client_trust"):
+            return fields
+        return fields + self.trust_fields
 
     # Showing a new secret once -------------------------------------------------------------
     # save_model() keeps the clear secret on the instance for the rest of this request only;

@@ -167,6 +167,14 @@ class Client(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         verbose_name = _("client")
+        # Redirect URIs, skip_consent and may_introspect decide who receives codes and what
+        # a client learns about tokens: changing them is worth more than change_client.
+        permissions = [
+            (
+                "change_client_trust",
+                "Can change a client's redirect URIs, consent skipping and introspection",
+            )
+        ]
         # A constraint, not unique=True: on PostgreSQL that would add a second,
         # never-used varchar_pattern_ops index for LIKE queries.
         constraints = [

@@ -435,3 +435,47 @@ def test_consents_cannot_be_edited_or_deleted_directly(admin_client):
     delete = reverse("admin:oauthflow_consent_delete", args=[consent.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert Consent.objects.filter(scope="read").exists()
+
+
+# The trust fields need their own permission --------------------------------------------
+
+
+def staff_with(client, *codenames):
+    from django.contrib.auth.models import Permission
+
+    staff = factories.UserFactory(username="staff", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(staff)
+    return staff
+
+
+def test_change_client_alone_cannot_touch_the_trust_fields(client, db):
+    staff_with(client, "view_client", "change_client")
+    app = factories.ClientFactory(name="Printer")
+    response = client.post(
+        client_change(app),
+        client_form(
+            name="Printer renamed",
+            redirect_uris="https://attacker.example/cb",
+            skip_consent="on",
+            may_introspect="on",
+        ),
+    )
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.name == "Printer renamed"  # the other fields save as before
+    assert app.redirect_uri_list == ["https://client.example.com/callback"]
+    assert app.skip_consent is False and app.may_introspect is False
+    page = client.get(client_change(app)).content.decode()
+    assert 'name="redirect_uris"' not in page and 'name="skip_consent"' not in page
+
+
+def test_the_trust_permission_unlocks_them(client, db):
+    staff_with(client, "view_client", "change_client", "change_client_trust")
+    app = factories.ClientFactory(name="Printer")
+    client.post(
+        client_change(app),
+        client_form(name="Printer", redirect_uris="https://printer.example/cb", skip_consent="on"),
+    )
+    app.refresh_from_db()
+    assert app.redirect_uri_list == ["https://printer.example/cb"] and app.skip_consent

@@ -87,7 +87,13 @@ if os.environ.get("OAUTHFLOW_TEST_DB") == "postgres":
 
 else:
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "test.sqlite3")}
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BASE_DIR / "test.sqlite3"),
+            # A file, not Django's default in-memory test database: concurrent requests
+            # then lock as they do on a real site (tests/test_concurrency.py).
+            "TEST": {"NAME": str(BASE_DIR / f"test_{_suffix}.sqlite3")},
+        }
     }
 
 # A second connection to the same database, standing in for a read replica in the tests

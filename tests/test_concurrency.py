@@ -1,7 +1,6 @@
-"""Concurrent use of one code or one refresh token: exactly one success, never a 5xx.
-
-Needs PostgreSQL (real concurrent transactions); skipped on SQLite, which serialises writers.
-"""
+"""Concurrent requests: exactly one success for one code or one refresh token, and never
+a 5xx, on PostgreSQL (real concurrent transactions) and on SQLite (whose writers queue,
+and fail at once if a transaction read before it wrote)."""
 
 from __future__ import annotations
 
@@ -16,11 +15,10 @@ from oauthflow.models import AccessToken, RefreshToken
 from tests import factories
 from tests.oauth_helpers import exchange, get_code, new_verifier, token_request
 
-pytestmark = pytest.mark.postgres
 THREADS = 8
 
 
-def run_concurrently(request_once) -> list:
+def run_concurrently(request_once, *, json: bool = True) -> list:
     barrier = threading.Barrier(THREADS)
     results: list = [None] * THREADS
 
@@ -28,7 +26,7 @@ def run_concurrently(request_once) -> list:
         try:
             barrier.wait()
             response = request_once(HttpClient())
-            results[i] = (response.status_code, response.json())
+            results[i] = (response.status_code, response.json() if json else response.get("Location"))
         except Exception as exc:  # recorded, so the assertion shows it
             results[i] = ("exception", repr(exc))
         finally:
@@ -50,6 +48,7 @@ def setup(transactional_db, postgres_only, client):
     return client, client_app
 
 
+@pytest.mark.postgres
 def test_concurrent_code_redemptions_give_one_success(setup):
     client, client_app = setup
     verifier = new_verifier()
@@ -66,6 +65,7 @@ def test_concurrent_code_redemptions_give_one_success(setup):
     assert not AccessToken.objects.active().exists()
 
 
+@pytest.mark.postgres
 def test_concurrent_refreshes_give_one_new_pair(setup):
     client, client_app = setup
     verifier = new_verifier()
@@ -89,3 +89,30 @@ def test_concurrent_refreshes_give_one_new_pair(setup):
     # including the winner's new pair, and the next refresh fails.
     assert not RefreshToken.objects.active().exists()
     assert not AccessToken.objects.active().exists()
+
+
+@pytest.fixture
+def signed_in_users(transactional_db):
+    user = factories.UserFactory(username="alice")
+    return user
+
+
+@pytest.mark.parametrize("skip_consent", [False, True])
+def test_concurrent_allow_submissions_all_succeed(signed_in_users, skip_consent):
+    """Eight "Allow" posts (or eight skip-consent requests) at once: eight codes, one
+    consent, no "database is locked"."""
+    from oauthflow.models import AuthorizationCode, Consent
+    from tests.oauth_helpers import authorize_url
+
+    user = signed_in_users
+    client_app = factories.ClientFactory(skip_consent=skip_consent)
+
+    def allow(http):
+        http.force_login(user)
+        url = authorize_url(client_app, verifier=new_verifier())
+        return http.post(url, {"decision": "allow"}) if not skip_consent else http.get(url)
+
+    results = run_concurrently(allow, json=False)
+    assert [r[0] for r in results] == [302] * THREADS, results
+    assert AuthorizationCode.objects.count() == THREADS, results
+    assert Consent.objects.count() == (0 if skip_consent else 1)

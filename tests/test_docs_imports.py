@@ -15,8 +15,8 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _IMPORT = re.compile(r"^\s*from (oauthflow[\w.]*) import \(?([\w, ]+)\)?", re.MULTILINE)
 _PLAIN_IMPORT = re.compile(r"^\s*import (oauthflow[\w.]*)", re.MULTILINE)
 _QUOTED = re.compile(r"`(oauthflow(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
-# Quoted names that are not Python: system check ids and logger names of files gone.
-_NOT_PYTHON = re.compile(r"oauthflow\.[EW]\d{3}$")
+# Quoted names that are not Python: system check ids and permissions.
+_NOT_PYTHON = re.compile(r"oauthflow\.([EW]\d{3}|(add|change|delete|view)_\w+)$")
 
 
 def _resolve(dotted: str) -> object:

@@ -19,6 +19,7 @@ models can read the registry at call time (``Client.clean()``) without an import
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -38,6 +39,9 @@ class Registry:
         self._endpoints: dict[str, Any] = {}
         self._client_auth_methods: dict[str, Callable[..., Any]] = {}
         self._generation = 0
+        # Reentrant: registering the built-ins calls back into _load.
+        self._lock = threading.RLock()
+        self._loading = False
 
     # Registering --------------------------------------------------------------------------
 
@@ -137,9 +141,20 @@ class Registry:
     # Internals ----------------------------------------------------------------------------
 
     def _load(self) -> None:
-        if self._builtins is not None:
-            builtins, self._builtins = self._builtins, None
-            import_string(builtins)(self)
+        # Another thread must not read a half-filled registry (it would serve no grant),
+        # so readers wait while the built-ins register; afterwards this is one attribute
+        # test. The thread that registers sees its own partial state through the RLock.
+        if self._builtins is None:
+            return
+        with self._lock:
+            if self._builtins is None or self._loading:
+                return
+            self._loading = True
+            try:
+                import_string(self._builtins)(self)
+                self._builtins = None
+            finally:
+                self._loading = False
 
     def _changed(self) -> None:
         self._generation += 1

@@ -7,7 +7,8 @@ from typing import Any
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
+from django.db import IntegrityError, router, transaction
+from django.utils import timezone
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -113,21 +114,38 @@ def authorize(request: HttpRequest) -> HttpResponse:
 
 
 def _grant(request: HttpRequest, grant: Any, user: Any, *, remember: bool) -> HttpResponse:
-    client: Client = grant.client
-    scope: str = grant.request.scope
-    with transaction.atomic():
-        if remember:
-            consent, created = Consent.objects.select_for_update().get_or_create(
-                user=user, client=client, defaults={"scope": scope}
-            )
-            if not created and not consent.covers(scope):
-                consent.scope = scopes.list_to_scope(
-                    consent.scope_list + scopes.scope_to_list(scope)
-                )
-                consent.save(update_fields=["scope", "updated_at"])
+    """Issue the code, remembering the consent first when asked: the two in one
+    transaction, so a consent is never kept for a request that failed."""
+    if not remember:
         response = _finish(request, grant, user)
+    else:
+        with transaction.atomic(using=router.db_for_write(Consent)):
+            _remember(user, grant.client, grant.request.scope)
+            response = _finish(request, grant, user)
     _announce(signals.authorization_granted, request, grant, user)
     return response
+
+
+def _remember(user: Any, client: Client, scope: str) -> None:
+    """Record that ``user`` allowed ``client`` ``scope``, widening an earlier consent.
+
+    It writes before it reads. On SQLite a transaction that has read cannot wait for
+    another writer (that could deadlock), so two concurrent "Allow" submissions that both
+    read first fail at once with "database is locked"; a transaction whose first statement
+    writes simply waits its turn. The UPDATE also locks the row on other databases.
+    """
+    now = timezone.now()
+    if not Consent.objects.filter(user=user, client=client).update(updated_at=now):
+        try:
+            with transaction.atomic(using=router.db_for_write(Consent)):
+                Consent.objects.create(user=user, client=client, scope=scope)
+            return
+        except IntegrityError:
+            pass  # a concurrent "Allow" created it first: widen that one
+    consent = Consent.objects.select_for_update().get(user=user, client=client)
+    if not consent.covers(scope):
+        consent.scope = scopes.list_to_scope(consent.scope_list + scopes.scope_to_list(scope))
+        consent.save(update_fields=["scope", "updated_at"])
 
 
 def _announce(signal: Any, request: HttpRequest, grant: Any, user: Any) -> None:

@@ -248,3 +248,26 @@ def test_a_registered_client_auth_method_is_used(client, db):
             registry.unregister_grant(TOY)
     assert response.status_code == 200, response.content
     assert "test_header" in metadata["token_endpoint_auth_methods_supported"]
+
+
+def test_threads_never_see_a_half_loaded_registry():
+    """The first requests of a fresh process arrive together: none may find the built-ins
+    missing while another thread registers them."""
+    import threading
+
+    from oauthflow.server.registry import BUILTINS, Registry
+
+    fresh = Registry(BUILTINS)
+    seen: list[list[str]] = []
+    barrier = threading.Barrier(8)
+
+    def read() -> None:
+        barrier.wait()
+        seen.append(fresh.grant_types())
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [["authorization_code", "refresh_token", "client_credentials"]] * 8

@@ -32,8 +32,8 @@ token_issued = Signal()
 #: "authorization_code").
 token_reuse_detected = Signal()
 #: A token or a whole authorization was revoked (sender: AccessToken). kwargs: client,
-#: user, family, by ("client", "user", "admin", "command", "reuse-detection" or
-#: "password-change").
+#: user, family, by ("client", "user", "admin", "command", "reuse-detection",
+#: "password-change" or "refresh-retry").
 token_revoked = Signal()
 
 

@@ -649,3 +649,71 @@ def test_basic_with_the_same_client_id_in_the_body_is_fine(client, db):
         HTTP_AUTHORIZATION=basic(app.client_id, app.secret),
     )
     assert response.status_code == 200
+
+
+# A retried refresh (REFRESH_TOKEN_REUSE_GRACE) -----------------------------------------
+
+
+@pytest.fixture
+def grace(settings):
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "REFRESH_TOKEN_REUSE_GRACE": 30}
+
+
+def test_without_a_grace_window_a_retry_revokes_the_family(signed_in, client_app, issued):
+    lost = refresh(signed_in, client_app, issued["refresh_token"]).json()
+    assert_error(refresh(signed_in, client_app, issued["refresh_token"]), "invalid_grant")
+    assert RefreshToken.objects.get(digest=tokens.digest(lost["refresh_token"])).is_revoked()
+
+
+def test_a_retry_within_the_grace_window_gets_a_working_pair(
+    signed_in, client_app, issued, grace, record, committed
+):
+    detected = record(token_reuse_detected)
+    lost = refresh(signed_in, client_app, issued["refresh_token"]).json()
+    with committed():
+        retried = refresh(signed_in, client_app, issued["refresh_token"])
+    assert retried.status_code == 200, retried.content
+    pair = retried.json()
+    assert pair["refresh_token"] not in (lost["refresh_token"], issued["refresh_token"])
+    # The pair the lost response carried no longer works, and is not reuse evidence.
+    lost_refresh = RefreshToken.objects.get(digest=tokens.digest(lost["refresh_token"]))
+    lost_access = AccessToken.objects.get(digest=tokens.digest(lost["access_token"]))
+    assert lost_refresh.is_revoked() and lost_access.is_revoked()
+    assert_error(refresh(signed_in, client_app, lost["refresh_token"]), "invalid_grant")
+    assert detected == []
+    # The new pair carries on the family and the original grant.
+    row = RefreshToken.objects.get(digest=tokens.digest(pair["refresh_token"]))
+    assert row.family == lost_refresh.family and row.rotated_from == lost_refresh
+    assert row.family_expires_at == lost_refresh.family_expires_at
+    assert refresh(signed_in, client_app, pair["refresh_token"]).status_code == 200
+
+
+def test_only_one_retry_is_granted(signed_in, client_app, issued, grace):
+    refresh(signed_in, client_app, issued["refresh_token"])
+    assert refresh(signed_in, client_app, issued["refresh_token"]).status_code == 200
+    assert_error(refresh(signed_in, client_app, issued["refresh_token"]), "invalid_grant")
+    family = RefreshToken.objects.get(digest=tokens.digest(issued["refresh_token"])).family
+    assert not RefreshToken.objects.filter(family=family, revoked_at__isnull=True).exists()
+
+
+def test_once_the_successor_was_used_a_retry_is_reuse(signed_in, client_app, issued, grace):
+    new = refresh(signed_in, client_app, issued["refresh_token"]).json()
+    refresh(signed_in, client_app, new["refresh_token"])
+    assert_error(refresh(signed_in, client_app, issued["refresh_token"]), "invalid_grant")
+    family = RefreshToken.objects.get(digest=tokens.digest(issued["refresh_token"])).family
+    assert not RefreshToken.objects.filter(family=family, revoked_at__isnull=True).exists()
+
+
+def test_after_the_grace_window_a_retry_is_reuse(signed_in, client_app, issued, grace):
+    refresh(signed_in, client_app, issued["refresh_token"])
+    later = timezone.now() + timedelta(seconds=31)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert_error(refresh(signed_in, client_app, issued["refresh_token"]), "invalid_grant")
+    family = RefreshToken.objects.get(digest=tokens.digest(issued["refresh_token"])).family
+    assert not RefreshToken.objects.filter(family=family, revoked_at__isnull=True).exists()
+
+
+def test_another_client_gets_nothing_from_the_grace_window(signed_in, client_app, issued, grace):
+    refresh(signed_in, client_app, issued["refresh_token"])
+    other = factories.ClientFactory()
+    assert_error(refresh(signed_in, other, issued["refresh_token"]), "invalid_grant")

@@ -168,6 +168,9 @@ class DjangoOAuth2Request(OAuth2Request):
         self.consumed = None
         #: (AccessToken, RefreshToken or None) once the token response is stored.
         self.issued = None
+        #: A retried refresh within the grace window: the unused pair's refresh token,
+        #: superseded rather than rotated (oauthflow.server.grants.refresh_token).
+        self.superseding = None
 
     @property
     def args(self) -> dict[str, str]:

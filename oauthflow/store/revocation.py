@@ -62,6 +62,36 @@ def revoke_user(user: Any, *, by: str) -> int:
     return _revoke({"user": user}, by=by, client=None, user=user, family=None)
 
 
+def supersede(refresh_token: RefreshToken, *, by: str) -> bool:
+    """Revoke a refresh token that was never used, and the access token issued with it:
+    a retried refresh replaces the pair its lost response carried.
+
+    Conditional, so of concurrent retries one wins (True); the others find it revoked or
+    used (False).
+    """
+    now = timezone.now()
+    with transaction.atomic(using=router.db_for_write(AccessToken)):
+        won = RefreshToken.objects.filter(
+            pk=refresh_token.pk, revoked_at__isnull=True, rotated_at__isnull=True
+        ).update(revoked_at=now)
+        if won != 1:
+            return False
+        # Issued in the same statement batch, with the same timestamp (store.issue).
+        filters = {"family": refresh_token.family, "created_at": refresh_token.created_at}
+        AccessToken.objects.filter(**filters).revoke(now)
+        invalidated = AccessToken.objects.filter(**filters, revoked_at=now)
+        access_tokens_invalidated.send(sender=AccessToken, tokens=invalidated)
+        signals.send(
+            signals.token_revoked,
+            sender=AccessToken,
+            client=refresh_token.client,
+            user=refresh_token.user,
+            family=refresh_token.family,
+            by=by,
+        )
+    return True
+
+
 def revoke_grant(client: Client, user: Any, *, by: str) -> int:
     """A user withdraws a client's access: every token of the pair and the consent go."""
     with transaction.atomic(using=router.db_for_write(AccessToken)):

@@ -14,6 +14,7 @@ replaces a hooked one without the decorator silently drops them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
@@ -72,13 +73,19 @@ class GrantMixin:
         return credential.user if refusal(credential) is None else None
 
 
-def find_credential(lookup: RowLookup[Any], value: str, client: Client, kind: str) -> Any:
+def find_credential(
+    lookup: RowLookup[Any],
+    value: str,
+    client: Client,
+    kind: str,
+    on_used: Callable[[Any], Any] | None = None,
+) -> Any:
     """The code or refresh token ``value``, if ``client`` holds it and it may be used.
 
     None for an unknown, foreign, revoked or expired one (``invalid_grant``). A used one
-    still within its evidence window raises :class:`ReuseDetected`. One whose user is
-    inactive is returned: the grant refuses it with that reason once it is known to be
-    this client's.
+    still within its evidence window raises :class:`ReuseDetected`, unless ``on_used``
+    answers it with a credential to use instead. One whose user is inactive is returned:
+    the grant refuses it with that reason once it is known to be this client's.
     """
     found = lookup.get(tokens.digest(value))
     if found is None or not found.check_client(client):
@@ -86,6 +93,9 @@ def find_credential(lookup: RowLookup[Any], value: str, client: Client, kind: st
     found.client = client  # the same row, already loaded by client authentication
     reason = refusal(found)
     if reason is Refusal.USED:
+        instead = on_used(found) if on_used is not None else None
+        if instead is not None:
+            return instead
         raise ReuseDetected(kind, found.family, client, found.user)
     if reason in (Refusal.REVOKED, Refusal.EXPIRED):
         return None

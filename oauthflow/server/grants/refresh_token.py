@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.hooks import hooked
+from django.utils import timezone
 
 from ...models import Client, GrantType, RefreshToken
 from ...scope import list_to_scope, scope_to_list
+from ...settings import oauthflow_settings
 from ...store import lookups
+from ...store.revocation import supersede
 from ..registry import Registry
 from .base import GrantMixin, find_credential, use_once
 
@@ -40,9 +44,30 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
         # A rotated token is reuse evidence for as long as its family may live, even after
         # its own idle expiry (a thief may have rotated first); after that, just invalid.
         found: RefreshToken | None = find_credential(
-            lookups.refresh_token_for_grant, refresh_token, self.request.client, "refresh_token"
+            lookups.refresh_token_for_grant,
+            refresh_token,
+            self.request.client,
+            "refresh_token",
+            on_used=self._retried,
         )
         return found
+
+    def _retried(self, used: RefreshToken) -> RefreshToken | None:
+        """The pair a lost response carried, when ``used`` comes back within
+        ``REFRESH_TOKEN_REUSE_GRACE``: its refresh token is then used in ``used``'s place,
+        and superseded rather than rotated. None (reuse) otherwise, or once the client has
+        moved on (the successor was used or revoked: only one retry)."""
+        grace = oauthflow_settings.REFRESH_TOKEN_REUSE_GRACE
+        if not grace or used.rotated_at is None:
+            return None
+        if timezone.now() - used.rotated_at > timedelta(seconds=grace):
+            return None
+        successor = RefreshToken.objects.select_related("user").filter(rotated_from=used).first()
+        if successor is None or successor.rotated_at or successor.revoked_at:
+            return None
+        successor.client = used.client
+        self.request.superseding = successor
+        return successor
 
     def _validate_token_scope(self, token: RefreshToken) -> None:
         requested = scope_to_list(self.request.payload.scope)
@@ -64,7 +89,11 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
         user = self.authenticate_user(old)
         if user is None:
             raise InvalidGrantError("The user of this token is no longer active.")
-        use_once(old, "refresh_token")
+        if getattr(self.request, "superseding", None) is old:
+            if not supersede(old, by="refresh-retry"):
+                raise InvalidGrantError("This grant was revoked.")
+        else:
+            use_once(old, "refresh_token")
         self.request.user = user
         self.request.consumed = old
         token = self.issue_token(user, old)

@@ -9,6 +9,15 @@ from django.dispatch import Signal
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _fresh_token_cache_outage(monkeypatch):
+    """The token cache remembers, per process, that the cache failed it; each test starts
+    with a process that has seen no failure."""
+    from oauthflow.resource import cache
+
+    monkeypatch.setattr(cache, "_outage", cache._Outage())
+
+
 @pytest.fixture
 def user(db):
     return factories.UserFactory(username="alice")

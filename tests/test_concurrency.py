@@ -26,7 +26,10 @@ def run_concurrently(request_once, *, json: bool = True) -> list:
         try:
             barrier.wait()
             response = request_once(HttpClient())
-            results[i] = (response.status_code, response.json() if json else response.get("Location"))
+            results[i] = (
+                response.status_code,
+                response.json() if json else response.get("Location"),
+            )
         except Exception as exc:  # recorded, so the assertion shows it
             results[i] = ("exception", repr(exc))
         finally:

@@ -3,7 +3,7 @@
 Off unless ``OAUTHFLOW["TOKEN_CACHE"]`` names a Django cache alias (``settings.CACHES``).
 
 What is kept
-    Under ``oauthflow:at:1:<digest>``, the SHA-256 digest the database already holds: the
+    Under ``oauthflow:at:2:<digest>``, the SHA-256 digest the database already holds: the
     token's row, its client's row without the secret digest, and its user's row without
     the password hash. Nothing in the cache gives back a token.
 
@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -52,7 +54,7 @@ M = TypeVar("M", bound=models.Model)
 
 #: The version in the prefix changes whenever the entry layout does, so a deploy never
 #: reads entries written by older code.
-KEY_PREFIX = "oauthflow:at:1:"
+KEY_PREFIX = "oauthflow:at:2:"
 #: The longest an entry lives, in seconds, however long its token has left.
 MAX_ENTRY_SECONDS = 300
 #: What a stale marker holds.
@@ -81,15 +83,21 @@ def cache_key(digest: str) -> str:
 def load(cache: BaseCache, digest: str) -> AccessToken | str | None:
     """The cached token (client and user attached), :data:`STALE`, or None on a miss.
 
-    A cache that cannot be reached counts as a miss: the database still answers.
+    A cache that cannot be reached counts as a miss: the database still answers. So does
+    an entry cached before the cache last failed this process (see :class:`_Outage`).
     """
+    if not _outage.flush(cache):
+        return None
     try:
         entry = _get(cache, cache_key(digest))
     except Exception:
+        _outage.failed()
         logger.warning("Token cache unreachable; asking the database.", exc_info=True)
         return None
     if entry is None or entry == STALE:
         return entry
+    if not _outage.trusts(entry):
+        return None
     try:
         return _rebuild(entry)
     except Exception:
@@ -163,6 +171,7 @@ def store(cache: BaseCache, token: AccessToken) -> None:
     if timeout < 1:
         return
     entry = {
+        "at": time.time(),
         "token": _snapshot(token),
         "client": _snapshot(token.client, leave_out=_CLIENT_LEFT_OUT),
         "user": None if token.user is None else _snapshot(token.user, leave_out=_USER_LEFT_OUT),
@@ -170,6 +179,7 @@ def store(cache: BaseCache, token: AccessToken) -> None:
     try:
         cache.add(cache_key(token.digest), entry, timeout=timeout)
     except Exception:
+        _outage.failed()
         logger.warning("Could not write to the token cache.", exc_info=True)
 
 
@@ -232,7 +242,20 @@ def invalidate_user(user: Any) -> None:
 
 
 def _mark_stale(cache: BaseCache, rows: list[tuple[str, datetime]]) -> None:
+    if not _write_markers(cache, rows):
+        # The database change is committed; raising cannot undo it. This process retries
+        # before it next uses the cache, and meanwhile trusts no entry (_Outage).
+        _outage.postpone(rows)
+        logger.error(
+            "Could not mark %d access token(s) stale in the token cache; the markers will "
+            "be written when the cache is reachable again.",
+            len(rows),
+        )
+
+
+def _write_markers(cache: BaseCache, rows: list[tuple[str, datetime]]) -> bool:
     now = timezone.now()
+    rows = [(d, e) for d, e in rows if e > now]  # an expired token needs no marker
     for start in range(0, len(rows), _BATCH):
         batch = rows[start : start + _BATCH]
         # A marker must outlast every entry a racing request could still add, so it
@@ -241,14 +264,60 @@ def _mark_stale(cache: BaseCache, rows: list[tuple[str, datetime]]) -> None:
         try:
             cache.set_many({cache_key(d): STALE for d, _ in batch}, timeout=timeout)
         except Exception:
-            # The database change is committed; raising cannot undo it. Cached entries
-            # of these tokens may be served for up to MAX_ENTRY_SECONDS.
-            logger.exception(
-                "Could not mark %d access token(s) stale in the token cache; cached "
-                "copies may be accepted for up to %d seconds.",
-                len(batch),
-                MAX_ENTRY_SECONDS,
-            )
+            _outage.failed()
+            logger.warning("Token cache unreachable while marking tokens.", exc_info=True)
+            return False
+    return True
+
+
+class _Outage:
+    """What this process knows about the cache having failed it, so that a revocation is
+    not missed when the cache comes back.
+
+    * Markers that could not be written are kept and written before the cache is used
+      again; until then every read is a miss.
+    * An entry cached before the last failure this process saw is not trusted (a miss):
+      a marker another process could not write may be missing for it. Entries carry the
+      time they were cached; ``CLOCK_SKEW`` allows for other hosts' clocks.
+
+    A process that saw no failure trusts every entry; an entry lives
+    :data:`MAX_ENTRY_SECONDS` at most.
+    """
+
+    CLOCK_SKEW = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, datetime] = {}
+        self._last_failure = 0.0
+
+    def failed(self) -> None:
+        self._last_failure = time.time()
+
+    def postpone(self, rows: list[tuple[str, datetime]]) -> None:
+        with self._lock:
+            self._pending.update(rows)
+
+    def flush(self, cache: BaseCache) -> bool:
+        """Write the postponed markers; True when none is left (the usual case, at once)."""
+        if not self._pending:
+            return True
+        with self._lock:
+            rows = list(self._pending.items())
+            if not _write_markers(cache, rows):
+                return False
+            for digest, _ in rows:
+                self._pending.pop(digest, None)
+        logger.warning("Wrote %d postponed stale marker(s) to the token cache.", len(rows))
+        return True
+
+    def trusts(self, entry: dict[str, Any]) -> bool:
+        if not self._last_failure:
+            return True
+        return bool(entry.get("at", 0.0) > self._last_failure + self.CLOCK_SKEW)
+
+
+_outage = _Outage()
 
 
 def _changes_cached_fields(update_fields: Iterable[str] | None, left_out: set[str]) -> bool:

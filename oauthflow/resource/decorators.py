@@ -30,6 +30,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from .. import unavailable
 from ..scope import scope_to_list
 from .authentication import authenticate
 from .errors import InsufficientScope, MissingToken, TokenError
@@ -135,6 +136,9 @@ def _protect(request: HttpRequest, required: list[str]) -> HttpResponse | None:
         response = JsonResponse(error.as_dict(), status=error.status_code)
         response["WWW-Authenticate"] = error.challenge()
         return response
+    except unavailable.DATABASE_UNAVAILABLE as error:
+        unavailable.log(error)
+        return unavailable.json_response()
     user = token.user if token.user is not None else AnonymousUser()
 
     async def auser() -> Any:

@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from .. import unavailable
 from ..resource import errors
 from ..resource.authentication import authenticate
 
@@ -35,6 +36,16 @@ class TokenAuthenticationFailed(exceptions.APIException):
 BearerTokenError = TokenAuthenticationFailed
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """503 with ``Retry-After`` while the database cannot be reached (DRF sends
+    ``Retry-After`` for an exception with ``wait``)."""
+
+    status_code = 503
+    default_detail = unavailable.DESCRIPTION
+    default_code = "temporarily_unavailable"
+    wait = unavailable.RETRY_AFTER
+
+
 class OAuth2Authentication(BaseAuthentication):
     """Authenticates requests that carry an oauthflow access token.
 
@@ -59,6 +70,9 @@ class OAuth2Authentication(BaseAuthentication):
             token = authenticate(request._request)
         except errors.TokenError as error:
             raise TokenAuthenticationFailed(error) from None
+        except unavailable.DATABASE_UNAVAILABLE as error:
+            unavailable.log(error)
+            raise DatabaseUnavailable() from None
         if token is None:
             return None
         return (token.user if token.user is not None else AnonymousUser(), token)

@@ -22,13 +22,14 @@ from ..adapter import get_adapter
 from ..models import Client, Consent
 from ..server.authorization_server import get_server
 from ..server.request import Payload, check_transport, parse_params
-from .pages import error_page, protect
+from .pages import error_page, protect, unavailable_page
 
 INSECURE = "OAuth requests must use https."
 
 
 @never_cache
 @xframe_options_deny
+@unavailable_page
 @csrf_protect
 def authorize(request: HttpRequest) -> HttpResponse:
     """GET validates the request and shows consent; POST records the user's decision.

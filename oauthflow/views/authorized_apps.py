@@ -14,11 +14,12 @@ from ..consent import authorized_apps_of
 from ..models import Client
 from ..server.request import is_acceptable
 from ..store.revocation import revoke_grant
-from .pages import error_page, protect
+from .pages import error_page, protect, unavailable_page
 
 
 @never_cache
 @xframe_options_deny
+@unavailable_page
 @csrf_protect
 @login_required
 def authorized_apps(request: HttpRequest) -> HttpResponse:

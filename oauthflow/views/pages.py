@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from .. import unavailable
 
 
 def protect(response: HttpResponse) -> HttpResponse:
@@ -15,6 +21,25 @@ def protect(response: HttpResponse) -> HttpResponse:
     response.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+def unavailable_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A user-facing view that answers 503 with an error page while the database is
+    unreachable (``oauthflow.unavailable``)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except unavailable.DATABASE_UNAVAILABLE as error:
+            unavailable.log(error)
+            response = error_page(
+                request, "temporarily_unavailable", unavailable.DESCRIPTION, status=503
+            )
+            response["Retry-After"] = str(unavailable.RETRY_AFTER)
+            return response
+
+    return wrapped
 
 
 def error_page(

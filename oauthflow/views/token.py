@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
+from .. import unavailable
 from ..server.authorization_server import get_server
 from ..server.request import check_transport
 from .authorize import INSECURE
@@ -29,7 +30,11 @@ def _client_endpoint(
             return response
         if not check_transport(request):
             return _json_error("invalid_request", INSECURE)
-        return view(request)
+        try:
+            return view(request)
+        except unavailable.DATABASE_UNAVAILABLE as error:
+            unavailable.log(error)
+            return unavailable.json_response()
 
     wrapped.__doc__ = view.__doc__
     wrapped.__name__ = view.__name__

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python example_project/manage.py
 
-.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench docs
+.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench soak docs docs
 
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ format: $(STAMP)
 ## and Redis; makes its own virtualenvs under bench/. BENCH_QUICK=1 for a short smoke run.
 bench:
 	$(PYTHON) bench/run.py $(if $(BENCH_QUICK),--quick)
+
+## A bounded soak (about 60 s): mixed traffic on every endpoint, 2 gunicorn workers on
+## PostgreSQL; fails on any 5xx or a credential used twice (docs/benchmarks.md).
+soak:
+	$(PYTHON) bench/soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/test.sqlite3

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python example_project/manage.py
 
-.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench soak docs docs
+.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench soak docs package
 
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,19 @@ demo: $(STAMP)
 	$(MANAGE) demo_setup
 	$(MANAGE) runserver 127.0.0.1:8000
 
-## The whole suite: lint, migrations check, then the tests on SQLite and on PostgreSQL.
-test: $(STAMP) lint
+## The whole suite: lint, migrations check, the package builds cleanly, then the tests on
+## SQLite and on PostgreSQL.
+test: $(STAMP) lint package
 	$(BIN)/python -m django makemigrations --check --dry-run --settings=tests.settings --pythonpath=.
 	$(MAKE) test-sqlite test-postgres
+
+## Build the sdist and the wheel; fail on any warning; check them as the package index would.
+package: $(STAMP)
+	rm -rf .package && mkdir .package
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m build --outdir .package . > .package/build.log 2>&1 \
+		|| (cat .package/build.log; exit 1)
+	! grep -i "warn" .package/build.log || (echo "building the package printed warnings"; exit 1)
+	$(BIN)/python -m twine check --strict .package/*.whl .package/*.tar.gz
 
 test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest

@@ -293,20 +293,31 @@ class Client(models.Model):
         )
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
-        """The scope to grant for a request, or None (invalid_scope).
+        """The scope to grant for a request, or None (invalid_scope; ``scope_problem`` says
+        why).
 
         Asking for a scope the client may not have is an error, not silently dropped,
         so the client learns at once that its request is wrong.
         """
-        requested = scope_to_list(scope)
+        return None if self.scope_problem(scope) else self._granted_scope(scope)
+
+    def scope_problem(self, scope: str | None) -> str | None:
+        """Why ``scope`` cannot be granted to this client, in a sentence for
+        ``error_description`` (never echoing the request), or None."""
+        requested = scope_to_list(scope) or self.default_scope_list
         if not requested:
-            requested = self.default_scope_list
-            if not requested:
-                return None
+            return (
+                "No scope was requested and no default scope is configured: request a "
+                "scope, or give the client default scopes (or set "
+                "OAUTHFLOW['DEFAULT_SCOPES'])."
+            )
         allowed = set(self.allowed_scope_list) & set(known_scopes())
         if not set(requested) <= allowed:
-            return None
-        return list_to_scope(requested)
+            return "The requested scope is unknown or not allowed for this client."
+        return None
+
+    def _granted_scope(self, scope: str | None) -> str:
+        return list_to_scope(scope_to_list(scope) or self.default_scope_list)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.is_confidential:

@@ -565,3 +565,10 @@ def test_plain_http_is_loopback_only_for_a_loopback_peer_and_host(signed_in, cli
     """A Host header that claims localhost does not make a request from elsewhere local."""
     url = authorize_url(client_app, verifier=new_verifier())
     assert_error_page(signed_in.get(url, **meta), "https")
+
+
+def test_no_scope_and_no_default_is_explained_to_the_client(signed_in, client_app):
+    response = signed_in.get(authorize_url(client_app, verifier=new_verifier(), scope=None))
+    params = query_of(response["Location"])
+    assert params["error"] == "invalid_scope"
+    assert params["error_description"].startswith("No scope was requested")

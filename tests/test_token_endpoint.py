@@ -717,3 +717,40 @@ def test_another_client_gets_nothing_from_the_grace_window(signed_in, client_app
     refresh(signed_in, client_app, issued["refresh_token"])
     other = factories.ClientFactory()
     assert_error(refresh(signed_in, other, issued["refresh_token"]), "invalid_grant")
+
+
+# Error descriptions a developer can act on -----------------------------------------------
+
+
+def test_a_wrong_secret_is_described_in_a_sentence(client, client_app):
+    response = client.post(
+        TOKEN,
+        urlencode({"grant_type": "client_credentials"}),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic(client_app.client_id, "wrong"),
+    )
+    assert_error(response, "invalid_client", status=401)
+    description = response.json()["error_description"]
+    assert description.startswith("Client authentication failed")
+    assert "[" not in description and "client_secret_basic" not in description
+
+
+def test_an_unusable_refresh_token_is_described(signed_in, client_app, issued):
+    refresh(signed_in, client_app, issued["refresh_token"])
+    refresh(signed_in, client_app, issued["refresh_token"])  # reuse: the family is revoked
+    response = refresh(signed_in, client_app, issued["refresh_token"])
+    assert_error(response, "invalid_grant")
+    assert response.json()["error_description"] == (
+        "The refresh token is unknown, expired or revoked."
+    )
+
+
+def test_no_scope_and_no_default_says_so(client, db):
+    app = factories.ClientFactory(grant_types="client_credentials", redirect_uris="")
+    response = token_request(client, app, {"grant_type": "client_credentials"})
+    assert_error(response, "invalid_scope")
+    assert response.json()["error_description"].startswith("No scope was requested")
+    wrong = token_request(client, app, {"grant_type": "client_credentials", "scope": "nope"})
+    assert wrong.json()["error_description"] == (
+        "The requested scope is unknown or not allowed for this client."
+    )

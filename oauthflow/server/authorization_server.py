@@ -8,7 +8,12 @@ from typing import Any
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer as _AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Request
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Request,
+)
 from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError as _UnsupportedGrantTypeError
 from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +30,11 @@ from . import log_filter
 from .errors import ReuseDetected, UnsupportedGrantTypeError, UnsupportedResponseTypeError
 from .registry import Registry, registry
 from .request import DjangoOAuth2Request, Payload, form_payload
+
+CLIENT_AUTHENTICATION_FAILED = (
+    "Client authentication failed: the client is unknown or disabled, its secret is wrong, "
+    "or it used an authentication method this endpoint does not accept."
+)
 
 
 class AuthorizationServer(_AuthorizationServer):
@@ -54,6 +64,13 @@ class AuthorizationServer(_AuthorizationServer):
     def scopes_supported(self, value: Any) -> None:
         """Ignored: scopes come from ``OAUTHFLOW['SCOPES']``."""
 
+    def validate_requested_scope(self, scope: str | None) -> None:
+        # Authlib's answer says only "invalid, unknown, or malformed".
+        if scope and not set(scope.split()) <= set(known_scopes()):
+            raise InvalidScopeError(
+                "The requested scope is unknown or not allowed for this client."
+            )
+
     # Storage hooks ------------------------------------------------------------------------
 
     def query_client(self, client_id: str) -> Client | None:
@@ -78,7 +95,7 @@ class AuthorizationServer(_AuthorizationServer):
     ) -> dict[str, Any]:
         granted = client.get_allowed_scope(scope)
         if granted is None:
-            raise InvalidScopeError()
+            raise InvalidScopeError(client.scope_problem(scope))
         expires_in = expires_in or oauthflow_settings.ACCESS_TOKEN_LIFETIME
         name = get_adapter().get_access_token_format(
             client=client, user=user, scope=granted, grant_type=grant_type
@@ -110,6 +127,18 @@ class AuthorizationServer(_AuthorizationServer):
         )
         request.issued = (access, refresh)
         return access
+
+    def authenticate_client(
+        self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
+    ) -> Any:
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            # Authlib's sentence ends in a Python list; ours is a sentence, and the same
+            # whichever check failed, so it tells a prober nothing.
+            if str(error.description).startswith("The client cannot authenticate"):
+                error.description = CLIENT_AUTHENTICATION_FAILED
+            raise
 
     # Authlib echoes the request's response_type or grant_type into error_description;
     # ours answer with fixed text, so hostile input never reaches a response.

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Request, grants
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Request,
+    grants,
+)
 from authlib.oauth2.rfc6749.hooks import hooked
 
 from ... import tokens
@@ -24,6 +30,12 @@ class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
     GRANT_TYPE = str(GrantType.AUTHORIZATION_CODE)
     ISSUES_REFRESH_TOKEN = True
     NEEDS_REDIRECT_URI = True
+
+    def __init__(self, request: OAuth2Request, server: Any) -> None:
+        super().__init__(request, server)
+        # Runs before Authlib's own scope check, which answers invalid_scope without
+        # saying why.
+        self.register_hook("before_validate_authorization_request_payload", _explain_scope)
 
     @classmethod
     def metadata(cls) -> dict[str, Any]:
@@ -105,3 +117,9 @@ class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
         )
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+def _explain_scope(grant: AuthorizationCodeGrant, redirect_uri: str) -> None:
+    problem = grant.request.client.scope_problem(grant.request.payload.scope)
+    if problem:
+        raise InvalidScopeError(problem)

@@ -50,6 +50,9 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
             "refresh_token",
             on_used=self._retried,
         )
+        if found is None:
+            # Authlib's own answer has no description at all.
+            raise InvalidGrantError("The refresh token is unknown, expired or revoked.")
         return found
 
     def _retried(self, used: RefreshToken) -> RefreshToken | None:

@@ -22,6 +22,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename, get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -144,6 +145,21 @@ class ClientAdminForm(forms.ModelForm):
     def clean_grant_types(self) -> str:
         return " ".join(self.cleaned_data["grant_types"])
 
+    def _update_errors(self, errors: ValidationError) -> None:
+        # Client.clean() may name a field the form leaves out (read-only for staff without
+        # the trust permission): show it above the form rather than fail.
+        if not hasattr(errors, "error_dict"):
+            super()._update_errors(errors)  # type: ignore[misc]
+            return
+        kept: dict[str, list[str]] = {}
+        for field, found in errors.message_dict.items():
+            if field in self.fields or field == NON_FIELD_ERRORS:
+                kept.setdefault(field, []).extend(found)
+            else:
+                label = capfirst(str(getattr(Client._meta.get_field(field), "verbose_name", field)))
+                kept.setdefault(NON_FIELD_ERRORS, []).extend(f"{label}: {m}" for m in found)
+        super()._update_errors(ValidationError(kept))  # type: ignore[misc]
+
 
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
@@ -165,14 +181,28 @@ class ClientAdmin(admin.ModelAdmin):
     )
     actions = ["rotate_secret", "revoke_tokens", "deactivate"]
     #: What only staff with ``oauthflow.change_client_trust`` may set: whoever controls
-    #: them can have codes sent anywhere, skip the user's say, or read any token's grant.
-    trust_fields = ("redirect_uris", "skip_consent", "may_introspect")
+    #: them can have codes sent anywhere, skip the user's say, read any token's grant, or
+    #: widen what an existing client (and every user who trusted it) may obtain.
+    trust_fields = (
+        "client_type",
+        "redirect_uris",
+        "grant_types",
+        "allowed_scopes",
+        "skip_consent",
+        "may_introspect",
+    )
+    #: Of those, what staff without the permission may still set on a new client: it has
+    #: no users yet, and its users will be asked.
+    trust_fields_on_add = ("skip_consent", "may_introspect")
+
+    def has_trust_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.change_client_trust")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = tuple(super().get_readonly_fields(request, obj))
-        if request.user.has_perm(f"{self.opts.app_label}.change_client_trust"):
+        if self.has_trust_permission(request):
             return fields
-        return fields + self.trust_fields
+        return fields + (self.trust_fields_on_add if obj is None else self.trust_fields)
 
     # Showing a new secret once -------------------------------------------------------------
     # save_model() keeps the clear secret on the instance for the rest of this request only;
@@ -246,7 +276,8 @@ class ClientAdmin(admin.ModelAdmin):
 
     # Actions -------------------------------------------------------------------------------
 
-    @admin.action(description=_("Rotate secret of selected clients"), permissions=["change"])
+    # A new secret is the client's identity: it needs the trust permission too.
+    @admin.action(description=_("Rotate secret of selected clients"), permissions=["trust"])
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         if not _confirmed(request):
             return _confirm_response(

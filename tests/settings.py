@@ -91,8 +91,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(BASE_DIR / "test.sqlite3"),
             # A file, not Django's default in-memory test database: concurrent requests
-            # then lock as they do on a real site (tests/test_concurrency.py).
-            "TEST": {"NAME": str(BASE_DIR / f"test_{_suffix}.sqlite3")},
+            # then lock as they do on a real site (tests/test_concurrency.py). One per
+            # process, so two runs in one checkout do not share it; Django deletes it.
+            "TEST": {"NAME": str(BASE_DIR / f"test_{_suffix}_{os.getpid()}.sqlite3")},
         }
     }
 

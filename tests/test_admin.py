@@ -479,3 +479,44 @@ def test_the_trust_permission_unlocks_them(client, db):
     )
     app.refresh_from_db()
     assert app.redirect_uri_list == ["https://printer.example/cb"] and app.skip_consent
+
+
+def test_a_model_error_on_a_read_only_field_is_shown_not_a_500(rf, db):
+    """Client.clean() may blame a field the form leaves out for staff without the trust
+    permission: the form shows the error instead of raising."""
+    from django.contrib.admin.sites import site
+
+    from oauthflow.admin import ClientAdmin
+
+    staff = factories.UserFactory(username="staff", is_staff=True)
+    request = rf.get("/")
+    request.user = staff
+    app = factories.ClientFactory(redirect_uris="")  # authorization_code without a URI
+    form_class = ClientAdmin(Client, site).get_form(request, app)
+    assert "redirect_uris" not in form_class.base_fields
+    data = client_form(name="Printer")
+    data.pop("redirect_uris")
+    form = form_class(data, instance=app)
+    assert not form.is_valid()
+    assert "Redirect uris: The authorization_code grant needs" in str(form.non_field_errors())
+
+
+def test_change_client_alone_cannot_widen_a_client_or_take_its_secret(client, db):
+    staff_with(client, "view_client", "change_client")
+    app = factories.ClientFactory(name="Printer", allowed_scopes="read", skip_consent=True)
+    client.post(
+        client_change(app),
+        client_form(
+            name="Printer",
+            allowed_scopes="read write",
+            grant_types=["authorization_code", "refresh_token", "client_credentials"],
+            client_type="public",
+        ),
+    )
+    app.refresh_from_db()
+    assert app.allowed_scopes == "read" and app.is_confidential
+    assert "client_credentials" not in app.grant_type_list
+    old_digest = app.secret_digest
+    action(client, CLIENT_LIST, "rotate_secret", [app.pk], post="yes")
+    app.refresh_from_db()
+    assert app.secret_digest == old_digest

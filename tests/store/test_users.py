@@ -64,3 +64,18 @@ def test_a_new_user_is_not_looked_up(db, django_assert_num_queries):
         factories.UserFactory.build(username="new").save()
     assert not AccessToken.objects.exists()
     assert not RefreshToken.objects.exists() and not AuthorizationCode.objects.exists()
+
+
+def test_a_hash_upgrade_at_sign_in_is_not_a_password_change(user, issued, settings):
+    """Django re-hashes at sign-in when the preferred hasher changed: same password."""
+    from django.contrib.auth import authenticate
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    old_hash = type(user).objects.get(pk=user.pk).password
+    assert old_hash.startswith("md5$")
+    assert authenticate(username="alice", password="correct horse battery staple") == user
+    assert type(user).objects.get(pk=user.pk).password.startswith("pbkdf2_")
+    assert revoked(issued) == [False, False, False]

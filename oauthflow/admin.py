@@ -523,7 +523,7 @@ class AccessTokenAdmin(CredentialAdmin):
 
 @admin.register(RefreshToken)
 class RefreshTokenAdmin(CredentialAdmin):
-    extra_fields = ("family_expires_at", "rotated_at", "rotated_from")
+    extra_fields = ("family_expires_at", "rotated_at", "superseded_at", "rotated_from")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("rotated_from")

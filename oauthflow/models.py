@@ -476,6 +476,14 @@ class RefreshToken(IssuedCredential):
         help_text=_("Absolute end of the authorization, however often it is refreshed.")
     )
     rotated_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Replaced, unused, by a retried refresh (REFRESH_TOKEN_REUSE_GRACE): presenting "
+            "it is reuse."
+        ),
+    )
     rotated_from = models.OneToOneField(
         "self",
         null=True,

@@ -142,11 +142,11 @@ SETTINGS: tuple[Setting, ...] = (
         description="For this long after a refresh token is rotated, the same client "
         "presenting it again (a retry after a lost response) gets a new working pair "
         "instead of having the authorization revoked; the pair the lost response carried "
-        "is revoked, and only one retry is granted. `0`, the default, treats every "
-        "second use as theft (RFC 9700 §4.14.2). The trade-off: within the window, a "
-        "thief who replays a stolen refresh token right after the client used it gets "
-        "the working pair, and the client is the one signed out. See "
-        "[the flow](flow.md#3-refreshing).",
+        "is superseded (presenting its refresh token is reuse), and only one retry is "
+        "granted. `0`, the default, treats every second use as theft (RFC 9700 §4.14.2). "
+        "The trade-off: within the window, a thief who replays a stolen refresh token "
+        "right after the client used it gets the working pair until the client next "
+        "refreshes. See [the flow](flow.md#3-refreshing).",
         bounds=(0, 300),
         unit="seconds",
     ),

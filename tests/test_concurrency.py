@@ -141,3 +141,45 @@ def test_concurrent_allow_submissions_all_succeed(signed_in_users, skip_consent)
     assert [r[0] for r in results] == [302] * THREADS, results
     assert AuthorizationCode.objects.count() == THREADS, results
     assert Consent.objects.count() == (0 if skip_consent else 1)
+
+
+@pytest.mark.postgres
+def test_a_retry_sent_while_the_original_is_still_running_gets_the_pair(setup, settings):
+    """The case the grace window is for: the client timed out and retried while the
+    server was still answering the first request. The retry reads the token unused, then
+    finds it used by the time it tries: it must still be served as a retry, not as reuse."""
+    import time
+    from unittest import mock
+
+    from oauthflow.store import issue
+
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "REFRESH_TOKEN_REUSE_GRACE": 30}
+    client, client_app = setup
+    verifier = new_verifier()
+    code = get_code(client, client_app, verifier=verifier)
+    first = exchange(client, client_app, code, verifier).json()
+    data = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    real_issue = issue.issue_tokens
+    slow = threading.Event()
+
+    def slow_issue(**kwargs):
+        if not slow.is_set():
+            slow.set()
+            time.sleep(0.5)  # the first request holds the rotated row, uncommitted
+        return real_issue(**kwargs)
+
+    results = {}
+
+    def original():
+        results["original"] = token_request(HttpClient(), client_app, data).status_code
+        connection.close()
+
+    with mock.patch("oauthflow.server.authorization_server.issue_tokens", side_effect=slow_issue):
+        thread = threading.Thread(target=original)
+        thread.start()
+        slow.wait(5)
+        results["retry"] = token_request(HttpClient(), client_app, data).status_code
+        thread.join()
+    assert results == {"original": 200, "retry": 200}
+    live = RefreshToken.objects.active().filter(rotated_at__isnull=True)
+    assert live.count() == 1

@@ -673,19 +673,31 @@ def test_a_retry_within_the_grace_window_gets_a_working_pair(
     with committed():
         retried = refresh(signed_in, client_app, issued["refresh_token"])
     assert retried.status_code == 200, retried.content
+    assert detected == []
     pair = retried.json()
     assert pair["refresh_token"] not in (lost["refresh_token"], issued["refresh_token"])
-    # The pair the lost response carried no longer works, and is not reuse evidence.
-    lost_refresh = RefreshToken.objects.get(digest=tokens.digest(lost["refresh_token"]))
-    lost_access = AccessToken.objects.get(digest=tokens.digest(lost["access_token"]))
-    assert lost_refresh.is_revoked() and lost_access.is_revoked()
-    assert_error(refresh(signed_in, client_app, lost["refresh_token"]), "invalid_grant")
-    assert detected == []
+    # The access token the lost response carried no longer works.
+    assert AccessToken.objects.get(digest=tokens.digest(lost["access_token"])).is_revoked()
     # The new pair carries on the family and the original grant.
+    lost_refresh = RefreshToken.objects.get(digest=tokens.digest(lost["refresh_token"]))
     row = RefreshToken.objects.get(digest=tokens.digest(pair["refresh_token"]))
     assert row.family == lost_refresh.family and row.rotated_from == lost_refresh
     assert row.family_expires_at == lost_refresh.family_expires_at
     assert refresh(signed_in, client_app, pair["refresh_token"]).status_code == 200
+
+
+def test_the_superseded_refresh_token_is_reuse_evidence(
+    signed_in, client_app, issued, grace, record, committed
+):
+    """A thief who retried first gets the pair; when the client then uses the one it did
+    receive, that is reuse, and the family (the thief's pair too) is revoked."""
+    detected = record(token_reuse_detected)
+    received = refresh(signed_in, client_app, issued["refresh_token"]).json()
+    stolen = refresh(signed_in, client_app, issued["refresh_token"]).json()  # the thief
+    with committed():
+        assert_error(refresh(signed_in, client_app, received["refresh_token"]), "invalid_grant")
+    assert [kw["credential"] for kw in detected] == ["refresh_token"]
+    assert_error(refresh(signed_in, client_app, stolen["refresh_token"]), "invalid_grant")
 
 
 def test_only_one_retry_is_granted(signed_in, client_app, issued, grace):

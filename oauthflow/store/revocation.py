@@ -63,17 +63,19 @@ def revoke_user(user: Any, *, by: str) -> int:
 
 
 def supersede(refresh_token: RefreshToken, *, by: str) -> bool:
-    """Revoke a refresh token that was never used, and the access token issued with it:
-    a retried refresh replaces the pair its lost response carried.
+    """Use up a refresh token in its client's place and revoke the access token issued
+    with it: a retried refresh replaces the pair its lost response carried.
 
-    Conditional, so of concurrent retries one wins (True); the others find it revoked or
-    used (False).
+    The refresh token is marked rotated, not revoked, so that presenting it later is reuse
+    (a thief who retried first is caught when the client uses the pair it did receive).
+    Conditional, so of concurrent retries one wins (True); the others find it used or
+    revoked (False).
     """
     now = timezone.now()
     with transaction.atomic(using=router.db_for_write(AccessToken)):
         won = RefreshToken.objects.filter(
             pk=refresh_token.pk, revoked_at__isnull=True, rotated_at__isnull=True
-        ).update(revoked_at=now)
+        ).update(rotated_at=now, superseded_at=now)
         if won != 1:
             return False
         # Issued in the same statement batch, with the same timestamp (store.issue).

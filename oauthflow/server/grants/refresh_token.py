@@ -7,6 +7,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.hooks import hooked
+from django.db import router
 from django.utils import timezone
 
 from ...models import Client, GrantType, RefreshToken
@@ -14,6 +15,7 @@ from ...scope import list_to_scope, scope_to_list
 from ...settings import oauthflow_settings
 from ...store import lookups
 from ...store.revocation import supersede
+from ..errors import ReuseDetected
 from ..registry import Registry
 from .base import GrantMixin, find_credential, use_once
 
@@ -61,16 +63,34 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
         and superseded rather than rotated. None (reuse) otherwise, or once the client has
         moved on (the successor was used or revoked: only one retry)."""
         grace = oauthflow_settings.REFRESH_TOKEN_REUSE_GRACE
-        if not grace or used.rotated_at is None:
-            return None
+        if not grace or used.rotated_at is None or used.superseded_at is not None:
+            return None  # a superseded token gets no retry: presenting it is reuse
         if timezone.now() - used.rotated_at > timedelta(seconds=grace):
             return None
-        successor = RefreshToken.objects.select_related("user").filter(rotated_from=used).first()
+        # From the primary: a replica may not have the rotation yet.
+        successors = RefreshToken.objects.using(router.db_for_write(RefreshToken))
+        successor = successors.select_related("user").filter(rotated_from=used).first()
         if successor is None or successor.rotated_at or successor.revoked_at:
             return None
         successor.client = used.client
         self.request.superseding = successor
         return successor
+
+    def _retried_after_race(self, presented: RefreshToken) -> RefreshToken:
+        fresh = (
+            RefreshToken.objects.using(router.db_for_write(RefreshToken))
+            .select_related("user")
+            .get(pk=presented.pk)
+        )
+        fresh.client = presented.client
+        successor = self._retried(fresh)
+        if successor is None:
+            raise ReuseDetected("refresh_token", fresh.family, fresh.client, fresh.user)
+        return successor
+
+    def _supersede(self, successor: RefreshToken) -> None:
+        if not supersede(successor, by="refresh-retry"):
+            raise InvalidGrantError("This grant was revoked.")
 
     def _validate_token_scope(self, token: RefreshToken) -> None:
         requested = scope_to_list(self.request.payload.scope)
@@ -93,10 +113,17 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
         if user is None:
             raise InvalidGrantError("The user of this token is no longer active.")
         if getattr(self.request, "superseding", None) is old:
-            if not supersede(old, by="refresh-retry"):
-                raise InvalidGrantError("This grant was revoked.")
+            self._supersede(old)
         else:
-            use_once(old, "refresh_token")
+            try:
+                use_once(old, "refresh_token")
+            except ReuseDetected:
+                if not oauthflow_settings.REFRESH_TOKEN_REUSE_GRACE:
+                    raise
+                # Used while this request ran: the original of a retry, still in flight
+                # when this one looked it up. Look again, now that it has committed.
+                old = self._retried_after_race(old)
+                self._supersede(old)
         self.request.user = user
         self.request.consumed = old
         token = self.issue_token(user, old)

@@ -41,9 +41,12 @@ def is_loopback_address(address: str | None) -> bool:
     if not address:
         return False
     try:
-        return ipaddress.ip_address(address).is_loopback
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    # A dual-stack socket reports an IPv4 peer as ::ffff:127.0.0.1.
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def validate_redirect_uri(uri: str) -> None:

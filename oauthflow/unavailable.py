@@ -26,8 +26,15 @@ DESCRIPTION = "The service is temporarily unavailable; try again shortly."
 
 
 def log(error: Exception) -> None:
-    # The exception's text may name the server; never any request value.
-    logger.error("The database is unavailable: %s", type(error).__name__)
+    """One line an operator can act on: the error's class and the database's own code
+    (PostgreSQL's SQLSTATE, MySQL's error number), so an outage and, say, a missing
+    migration (also an OperationalError) tell apart. Not the message: some drivers quote
+    the value they refused, which may come from the request."""
+    cause = error.__cause__
+    code = getattr(cause, "sqlstate", None)
+    if code is None and cause is not None and cause.args and isinstance(cause.args[0], int):
+        code = cause.args[0]
+    logger.error("The database is unavailable: %s (code %s)", type(error).__name__, code)
 
 
 def json_response() -> JsonResponse:

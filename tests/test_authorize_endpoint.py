@@ -572,3 +572,21 @@ def test_no_scope_and_no_default_is_explained_to_the_client(signed_in, client_ap
     params = query_of(response["Location"])
     assert params["error"] == "invalid_scope"
     assert params["error_description"].startswith("No scope was requested")
+
+
+@override_settings(OAUTHFLOW={"ALLOW_INSECURE_TRANSPORT": False}, ALLOWED_HOSTS=["*"])
+@pytest.mark.parametrize(
+    "header",
+    ["HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO", "HTTP_VIA", "HTTP_X_FORWARDED_FOR"],
+)
+def test_any_proxy_header_even_empty_ends_the_loopback_exemption(signed_in, client_app, header):
+    url = authorize_url(client_app, verifier=new_verifier())
+    meta = {"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", header: ""}
+    assert_error_page(signed_in.get(url, **meta), "https")
+
+
+@override_settings(OAUTHFLOW={"ALLOW_INSECURE_TRANSPORT": False})
+def test_an_ipv4_mapped_loopback_peer_is_local(signed_in, client_app):
+    url = authorize_url(client_app, verifier=new_verifier())
+    response = signed_in.get(url, REMOTE_ADDR="::ffff:127.0.0.1", HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200

@@ -27,6 +27,7 @@ Staying right
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import threading
@@ -39,6 +40,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.signals import request_finished
 from django.db import models, router, transaction
 from django.db.models.signals import post_save, pre_delete
 from django.utils import timezone
@@ -261,11 +263,15 @@ def _write_markers(cache: BaseCache, rows: list[tuple[str, datetime]]) -> bool:
         # A marker must outlast every entry a racing request could still add, so it
         # lives as long as the longest-lived token of its batch.
         timeout = max(1, math.ceil(max((e - now).total_seconds() for _, e in batch)))
+        failed: bool
         try:
-            cache.set_many({cache_key(d): STALE for d, _ in batch}, timeout=timeout)
+            # Memcached answers with the keys it could not store.
+            failed = bool(cache.set_many({cache_key(d): STALE for d, _ in batch}, timeout=timeout))
         except Exception:
-            _outage.failed()
+            failed = True
             logger.warning("Token cache unreachable while marking tokens.", exc_info=True)
+        if failed:
+            _outage.failed()
             return False
     return True
 
@@ -293,6 +299,9 @@ class _Outage:
 
     def failed(self) -> None:
         self._last_failure = time.time()
+
+    def has_postponed(self) -> bool:
+        return bool(self._pending)
 
     def postpone(self, rows: list[tuple[str, datetime]]) -> None:
         with self._lock:
@@ -355,9 +364,21 @@ def _tokens_invalidated(sender: Any, tokens: models.QuerySet[AccessToken], **kwa
     forget_on_commit(tokens)
 
 
+def _flush_postponed(**kwargs: Any) -> None:
+    """Postponed markers go out at the end of every request and when the process exits,
+    not only when this process next reads the cache (it may never: a management command,
+    a worker that serves no protected view)."""
+    if _outage.has_postponed():
+        cache = get_cache()
+        if cache is not None:
+            _outage.flush(cache)
+
+
 def connect_signals() -> None:
     """Keep the cache right when tokens are revoked and clients and users change; called by
     the app's ``ready()``."""
+    request_finished.connect(_flush_postponed, dispatch_uid="oauthflow.cache.flush")
+    atexit.register(_flush_postponed)
     access_tokens_invalidated.connect(
         _tokens_invalidated, sender=AccessToken, dispatch_uid="oauthflow.cache.invalidated"
     )

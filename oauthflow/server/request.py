@@ -88,8 +88,15 @@ def _check_value(value: str) -> None:
         )
 
 
-#: Headers a proxy adds: a request that carries one did not come from this machine itself.
-_FORWARDED = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP")
+#: Headers proxies add: a request that carries one, even empty, did not come from this
+#: machine itself.
+_FORWARDED = (
+    "HTTP_FORWARDED",
+    "HTTP_VIA",
+    "HTTP_X_REAL_IP",
+    "HTTP_CF_CONNECTING_IP",
+    "HTTP_TRUE_CLIENT_IP",
+)
 
 
 def check_transport(request: HttpRequest) -> bool:
@@ -103,7 +110,8 @@ def check_transport(request: HttpRequest) -> bool:
     """
     if request.is_secure() or oauthflow_settings.ALLOW_INSECURE_TRANSPORT:
         return True
-    if any(request.META.get(header) for header in _FORWARDED):
+    meta = request.META
+    if any(h in meta for h in _FORWARDED) or any(h.startswith("HTTP_X_FORWARDED_") for h in meta):
         return False
     host, _port = split_domain_port(request.get_host())
     return is_loopback_host(host) and is_loopback_address(request.META.get("REMOTE_ADDR"))

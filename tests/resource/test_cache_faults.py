@@ -130,3 +130,21 @@ def test_a_process_that_saw_the_outage_distrusts_older_entries(
     )  # the other process's revocation, its marker lost
     redis_process.start()
     assert validation.validate(access_token.value) is Refusal.REVOKED
+
+
+def test_postponed_markers_go_out_when_the_request_ends(
+    access_token, own_cache, redis_process, committed
+):
+    """Not only when this process next reads the cache: a command, or a worker that serves
+    no protected view, may never read it again."""
+    from django.core.signals import request_finished
+
+    validation.validate(access_token.value)
+    key = token_cache.cache_key(access_token.digest)
+    redis_process.stop()
+    with committed():
+        revocation.revoke_family(access_token.family, by="admin")
+    redis_process.start()
+    assert own_cache.get(key) not in (None, token_cache.STALE)
+    request_finished.send(sender=None)
+    assert own_cache.get(key) == token_cache.STALE

@@ -141,6 +141,11 @@ class ClientAdminForm(forms.ModelForm):
         initial = self.initial.get("grant_types")
         if isinstance(initial, str):
             self.initial["grant_types"] = initial.split()
+        elif initial is None and self.instance.pk is None:
+            # The model's default, ticked on the "Add client" form as it would be saved.
+            self.initial["grant_types"] = (
+                Client._meta.get_field("grant_types").get_default().split()
+            )
 
     def clean_grant_types(self) -> str:
         return " ".join(self.cleaned_data["grant_types"])

@@ -227,6 +227,11 @@ class Client(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
+        if not self.grant_type_list and not self.may_introspect:
+            errors["grant_types"] = [
+                "Choose at least one grant type: a client without one can only call the "
+                "introspection endpoint, and this one may not."
+            ]
         # Each grant says what it needs of a client (oauthflow.server.grants.base).
         registry = _registry()
         for grant_type in self.grant_type_list:

@@ -1,6 +1,8 @@
 """The admin: pages render for staff and not for others, a secret is shown once, the
 actions revoke through the store (oauthflow.store)."""
 
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
@@ -520,3 +522,20 @@ def test_change_client_alone_cannot_widen_a_client_or_take_its_secret(client, db
     action(client, CLIENT_LIST, "rotate_secret", [app.pk], post="yes")
     app.refresh_from_db()
     assert app.secret_digest == old_digest
+
+
+def test_the_add_form_ticks_the_default_grant_types(admin_client):
+    page = admin_client.get(CLIENT_ADD).content.decode()
+    for grant in ("authorization_code", "refresh_token"):
+        assert re.search(rf'value="{grant}"[^>]*checked', page), grant
+    assert not re.search(r'value="client_credentials"[^>]*checked', page)
+
+
+def test_a_client_with_no_grant_is_refused_unless_it_introspects(admin_client):
+    response = admin_client.post(CLIENT_ADD, client_form(grant_types=[], redirect_uris=""))
+    assert response.status_code == 200
+    assert "Choose at least one grant type" in response.content.decode()
+    assert not Client.objects.exists()
+    resource_server = client_form(grant_types=[], redirect_uris="", may_introspect="on")
+    assert admin_client.post(CLIENT_ADD, resource_server).status_code == 200  # secret page
+    assert Client.objects.get().may_introspect

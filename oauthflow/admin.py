@@ -143,9 +143,7 @@ class ClientAdminForm(forms.ModelForm):
             self.initial["grant_types"] = initial.split()
         elif initial is None and self.instance.pk is None:
             # The model's default, ticked on the "Add client" form as it would be saved.
-            self.initial["grant_types"] = (
-                Client._meta.get_field("grant_types").get_default().split()
-            )
+            self.initial["grant_types"] = str(Client.grant_types.field.get_default()).split()
 
     def clean_grant_types(self) -> str:
         return " ".join(self.cleaned_data["grant_types"])

@@ -7,7 +7,7 @@ class OAuthFlowConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, site_checks  # noqa: F401  (register the system checks)
         from .resource import cache
         from .store import users
 

@@ -4,7 +4,8 @@ Include them at the site root, ``path("", include("oauthflow.urls"))``: the endp
 under ``oauth/`` and the RFC 8414 metadata must sit at ``/.well-known/``.
 
 URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``introspect``,
-``authorized-apps``, ``metadata``.
+``authorized-apps``, ``metadata``, and ``login``, a sign-in page for sites without their
+own (``LOGIN_URL = "oauthflow:login"``).
 """
 
 from django.urls import path
@@ -19,5 +20,6 @@ urlpatterns = [
     path("oauth/revoke/", views.revoke, name="revoke"),
     path("oauth/introspect/", views.introspect, name="introspect"),
     path("oauth/authorized-apps/", views.authorized_apps, name="authorized-apps"),
+    path("oauth/login/", views.login, name="login"),
     path(".well-known/oauth-authorization-server", views.metadata, name="metadata"),
 ]

@@ -2,6 +2,7 @@
 
 from .authorize import authorize
 from .authorized_apps import authorized_apps
+from .login import login
 from .metadata import metadata
 from .token import introspect, revoke, token
 
@@ -9,6 +10,7 @@ __all__ = [
     "authorize",
     "authorized_apps",
     "introspect",
+    "login",
     "metadata",
     "revoke",
     "token",

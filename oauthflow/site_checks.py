@@ -1,0 +1,109 @@
+"""System checks on how the site around oauthflow is set up: the login page users are sent
+to, the issuer's host, and clients that name scopes the server no longer has.
+
+``oauthflow.checks`` checks ``OAUTHFLOW`` itself; these look at the rest of the project.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import checks
+from django.db import DatabaseError
+from django.http.request import split_domain_port, validate_host
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch, Resolver404, resolve
+
+Messages = list[checks.CheckMessage]
+
+
+@checks.register(checks.Tags.urls, "oauthflow")
+def check_login_url(app_configs: Any = None, **kwargs: Any) -> Messages:
+    """The authorization endpoint sends users who are not signed in to LOGIN_URL: a name
+    that does not resolve is a 500 at the first authorization request."""
+    login_url = str(settings.LOGIN_URL)
+    try:
+        url = resolve_url(login_url)
+    except NoReverseMatch:
+        return [
+            checks.Error(
+                f"settings.LOGIN_URL is {login_url!r}, which names no URL of this site: users "
+                "who are not signed in cannot be sent to sign in before they consent.",
+                hint="Use oauthflow's sign-in page, LOGIN_URL = 'oauthflow:login' (it comes "
+                "with include('oauthflow.urls')), or name your own login view.",
+                id="oauthflow.E010",
+            )
+        ]
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return []  # a sign-in page on another host: nothing to check here
+    try:
+        resolve(parts.path)
+    except Resolver404:
+        return [
+            checks.Warning(
+                f"settings.LOGIN_URL is {url!r}, which no URL pattern of this site serves.",
+                hint="Use LOGIN_URL = 'oauthflow:login', or add your login view's URL.",
+                id="oauthflow.W006",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security, "oauthflow")
+def check_issuer_host(app_configs: Any = None, **kwargs: Any) -> Messages:
+    """An ISSUER copied from the docs into a development site sends clients elsewhere."""
+    configured = getattr(settings, "OAUTHFLOW", {})
+    issuer = configured.get("ISSUER") if isinstance(configured, dict) else None
+    if not isinstance(issuer, str):
+        return []
+    host, _port = split_domain_port(urlsplit(issuer).netloc.rpartition("@")[2])
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]  # what Django allows then
+    if not host or validate_host(host, allowed):
+        return []
+    return [
+        checks.Warning(
+            f"OAUTHFLOW['ISSUER'] names the host {host!r}, which is not in ALLOWED_HOSTS: "
+            "the metadata and every authorization response send clients to another site.",
+            hint="Set ISSUER to this site's own https URL, in production; leave it unset "
+            "in development (it then follows each request's host).",
+            id="oauthflow.W005",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, "oauthflow")
+def check_client_scopes(app_configs: Any = None, **kwargs: Any) -> Messages:
+    """Clients that still list a scope removed from OAUTHFLOW['SCOPES']: their requests for
+    it fail, and an empty allowed list no longer means what it did."""
+    from .models import Client
+    from .scope import known_scopes, scope_to_list
+
+    scopes = known_scopes()
+    known = set(scopes) if isinstance(scopes, dict) else set()  # a bad type is E003's
+    try:
+        rows = list(Client.objects.values_list("name", "allowed_scopes", "default_scopes"))
+    except DatabaseError:
+        return []  # no tables yet (before migrate): nothing to check
+    stale = sorted(
+        {
+            name
+            for name, allowed, default in rows
+            if set(scope_to_list(allowed)) - known or set(scope_to_list(default)) - known
+        }
+    )
+    if not stale:
+        return []
+    shown = ", ".join(repr(name) for name in stale[:5]) + (" …" if len(stale) > 5 else "")
+    return [
+        checks.Warning(
+            f"{len(stale)} client(s) list scopes that are not in OAUTHFLOW['SCOPES']: {shown}.",
+            hint="Edit their allowed and default scopes (admin or oauthflow_client), or put "
+            "the scopes back in OAUTHFLOW['SCOPES'].",
+            id="oauthflow.W007",
+        )
+    ]

@@ -1,0 +1,30 @@
+"""A sign-in page for sites that have none: ``LOGIN_URL = "oauthflow:login"``.
+
+Django's own ``LoginView`` (its ``next`` is checked against the site's hosts) with
+oauthflow's template and the headers of oauthflow's other pages. A site with its own
+sign-in page points LOGIN_URL there instead; the system check ``oauthflow.E010`` says when
+LOGIN_URL names nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.views import LoginView as _LoginView
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.clickjacking import xframe_options_deny
+
+from .pages import protect, unavailable_page
+
+
+@method_decorator(xframe_options_deny, name="dispatch")
+@method_decorator(unavailable_page, name="dispatch")
+class LoginView(_LoginView):
+    template_name = "oauthflow/login.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return protect(super().dispatch(request, *args, **kwargs))
+
+
+login = LoginView.as_view()

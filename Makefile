@@ -15,11 +15,13 @@ $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 
 install: $(STAMP)
 
-## Run the example site on http://127.0.0.1:8000 with a demo user and client ready.
+## Run the example site on http://127.0.0.1:8000 (PORT=8500 for another port) with a demo
+## user and client ready.
+PORT ?= 8000
 demo: $(STAMP)
 	$(MANAGE) migrate --no-input
-	$(MANAGE) demo_setup
-	$(MANAGE) runserver 127.0.0.1:8000
+	DEMO_PORT=$(PORT) $(MANAGE) demo_setup
+	DEMO_PORT=$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 ## The whole suite: lint, migrations check, the package builds cleanly, then the tests on
 ## SQLite and on PostgreSQL.

@@ -280,9 +280,9 @@ def refresh(request: HttpRequest) -> HttpResponse:
         request,
         title,
         (
-            f"We traded the refresh token for a new access token; the provider rotated the "
-            f"refresh token, so {mask(old)} is retired and we now hold "
-            f"{mask(new.get('refresh_token'))}."
+            "We traded the refresh token for a new access token. The provider rotated the "
+            f"refresh token: we now hold {mask(new.get('refresh_token'))} and "
+            f"{mask(old)} is retired for good."
         )
         if rotated
         else "We traded the refresh token for a new access token.",
@@ -313,6 +313,12 @@ def revoke(request: HttpRequest) -> HttpResponse:
         _event(request, title, f"Could not reach the revocation endpoint: {exc}", ok=False)
         return _to_demo()
     if response.status_code == 200:
+        # The refresh token is dead now: forget it, so the page stops offering it. The
+        # access token stays, to show it being refused.
+        request.client_session[TOKEN] = {
+            **{k: v for k, v in token.items() if k != "refresh_token"},
+            "revoked": True,
+        }
         _event(
             request,
             title,

@@ -39,11 +39,11 @@ class MeView(APIView):
 
     def get(self, request: Request) -> Response:
         user = request.user
-        return Response(
-            {
-                "username": user.get_username(),
-                "name": user.get_full_name(),
-                "email": user.email,
-                "date_joined": user.date_joined.date().isoformat(),
-            }
-        )
+        profile = {
+            "username": user.get_username(),
+            "name": user.get_full_name(),
+            "email": user.email,
+            "date_joined": user.date_joined.date().isoformat(),
+        }
+        # What the user never filled in is left out, not sent empty.
+        return Response({key: value for key, value in profile.items() if value})

@@ -109,9 +109,11 @@ OAUTHFLOW = {
 
 # The demo client finds the provider over HTTP, as a third-party app would. runserver
 # is threaded, so the demo's requests to its own server are answered while it waits.
+# `make demo PORT=8500`: the demo client and its registration follow the port.
+DEMO_PORT = os.environ.get("DEMO_PORT", "8000")
 DEMO_CLIENT = {
-    "PROVIDER_URL": os.environ.get("DEMO_PROVIDER_URL", "http://127.0.0.1:8000"),
-    "REDIRECT_URI": "http://127.0.0.1:8000/demo/callback",
+    "PROVIDER_URL": os.environ.get("DEMO_PROVIDER_URL", f"http://127.0.0.1:{DEMO_PORT}"),
+    "REDIRECT_URI": f"http://127.0.0.1:{DEMO_PORT}/demo/callback",
     # Written by `manage.py demo_setup` (git-ignored, mode 0600).
     "CREDENTIALS_FILE": BASE_DIR / ".demo-client.json",
     "SCOPE": "read",

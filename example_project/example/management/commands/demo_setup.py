@@ -19,19 +19,20 @@ from oauthflow.models import Client
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
 DEMO_CLIENT_NAME = "Demo Client"
-DEMO_REDIRECT_URI = settings.DEMO_CLIENT["REDIRECT_URI"]
-SITE_URL = "{0.scheme}://{0.netloc}".format(urlsplit(DEMO_REDIRECT_URI))
-DEMO_URL = SITE_URL + "/demo/"
-# The demo client app (democlient) reads the credentials back from the same file.
-CREDENTIALS_FILE = Path(settings.DEMO_CLIENT["CREDENTIALS_FILE"])
+
 
 
 class Command(BaseCommand):
     help = "Create the demo user and OAuth client of the example site."
 
     def handle(self, *args, **options):
+        # Read now, not at import: `make demo PORT=8500` sets them through the environment.
+        redirect_uri = settings.DEMO_CLIENT["REDIRECT_URI"]
+        site_url = "{0.scheme}://{0.netloc}".format(urlsplit(redirect_uri))
+        demo_url = site_url + "/demo/"
         user, created = get_user_model().objects.get_or_create(
-            username=DEMO_USERNAME, defaults={"email": "demo@example.com"}
+            username=DEMO_USERNAME,
+            defaults={"email": "demo@example.com", "first_name": "Demo", "last_name": "User"},
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -45,37 +46,43 @@ class Command(BaseCommand):
 
         client = Client.objects.filter(name=DEMO_CLIENT_NAME).first()
         stored = self._read_credentials()
-        if client is None or stored.get("client_id") != client.client_id:
-            if client is None:
-                client = Client(
-                    name=DEMO_CLIENT_NAME,
-                    homepage_url=DEMO_URL,
-                    redirect_uris=DEMO_REDIRECT_URI,
-                    grant_types="authorization_code refresh_token",
-                    allowed_scopes="read write",
-                    default_scopes="read",
-                )
+        if client is None:
+            client = Client(
+                name=DEMO_CLIENT_NAME,
+                grant_types="authorization_code refresh_token",
+                allowed_scopes="read write",
+                default_scopes="read",
+            )
+        # The site may run on another port than last time: the client follows it.
+        client.redirect_uris = redirect_uri
+        client.homepage_url = demo_url
+        if client.pk is None or stored.get("client_id") != client.client_id:
             secret = client.set_secret()
-            client.full_clean()
-            client.save()
             self._write_credentials({"client_id": client.client_id, "client_secret": secret})
+        client.full_clean()
+        client.save()
 
         self.stdout.write(
             "\nDemo ready. Open this page and press Connect:\n\n"
-            f"    {DEMO_URL}\n\n"
+            f"    {demo_url}\n\n"
             f"  Sign in as:      {DEMO_USERNAME} / {DEMO_PASSWORD}\n"
-            f"  Admin:           {SITE_URL}/admin/  (admin / admin-password)\n"
+            f"  Admin:           {site_url}/admin/  (admin / admin-password)\n"
             f"  Demo client id:  {client.client_id}\n"
-            f"  Redirect URI:    {DEMO_REDIRECT_URI}\n"
+            f"  Redirect URI:    {redirect_uri}\n"
         )
 
     def _read_credentials(self) -> dict:
         try:
-            return json.loads(CREDENTIALS_FILE.read_text())
+            return json.loads(_credentials_file().read_text())
         except (OSError, ValueError):
             return {}
 
     def _write_credentials(self, data: dict) -> None:
-        fd = os.open(CREDENTIALS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(_credentials_file(), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh)
+
+
+def _credentials_file() -> Path:
+    # The demo client app (democlient) reads the credentials back from the same file.
+    return Path(settings.DEMO_CLIENT["CREDENTIALS_FILE"])

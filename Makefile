@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python example_project/manage.py
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[drf,spectacular,test,typing]' -r example_project/requirements.txt
+	$(BIN)/python -m pip install --quiet -e '.[drf,spectacular,test,typing,mysql]' -r example_project/requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,7 +27,7 @@ demo: $(STAMP)
 ## SQLite and on PostgreSQL.
 test: $(STAMP) lint package
 	$(BIN)/python -m django makemigrations --check --dry-run --settings=tests.settings --pythonpath=.
-	$(MAKE) test-sqlite test-postgres
+	$(MAKE) test-sqlite test-postgres test-mariadb
 
 ## Build the sdist and the wheel; fail on any warning; check them as the package index would.
 package: $(STAMP)
@@ -42,6 +42,9 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	OAUTHFLOW_TEST_DB=postgres $(BIN)/python -m pytest
+
+test-mariadb: $(STAMP)
+	OAUTHFLOW_TEST_DB=mariadb $(BIN)/python -m pytest
 
 ## Rewrite the settings tables in docs/settings.md from oauthflow.settings.SETTINGS.
 docs: $(STAMP)

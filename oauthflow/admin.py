@@ -195,6 +195,7 @@ class ClientAdmin(admin.ModelAdmin):
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: Client) -> str:
         return _short(obj.created_at)
+
     #: What only staff with ``oauthflow.change_client_trust`` may set: whoever controls
     #: them can have codes sent anywhere, skip the user's say, read any token's grant, or
     #: widen what an existing client (and every user who trusted it) may obtain.

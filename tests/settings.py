@@ -1,4 +1,5 @@
-"""Settings for the test suite. ``OAUTHFLOW_TEST_DB=postgres`` runs it on PostgreSQL."""
+"""Settings for the test suite. ``OAUTHFLOW_TEST_DB=postgres`` runs it on PostgreSQL,
+``OAUTHFLOW_TEST_DB=mariadb`` on MariaDB (or MySQL)."""
 
 import hashlib
 import os
@@ -85,6 +86,19 @@ if os.environ.get("OAUTHFLOW_TEST_DB") == "postgres":
         }
     }
 
+elif os.environ.get("OAUTHFLOW_TEST_DB") == "mariadb":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": "oauthflow",
+            "USER": os.environ.get("MYSQL_USER", "root"),
+            "PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
+            "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("MYSQL_PORT", "3306"),
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {"NAME": f"test_oauthflow_{_suffix}", "CHARSET": "utf8mb4"},
+        }
+    }
 else:
     DATABASES = {
         "default": {

@@ -7,10 +7,9 @@ from typing import Any
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from django.contrib.auth.views import redirect_to_login
-from django.db import IntegrityError, router, transaction
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_protect
@@ -130,20 +129,24 @@ def _grant(request: HttpRequest, grant: Any, user: Any, *, remember: bool) -> Ht
 def _remember(user: Any, client: Client, scope: str) -> None:
     """Record that ``user`` allowed ``client`` ``scope``, widening an earlier consent.
 
-    It writes before it reads. On SQLite a transaction that has read cannot wait for
-    another writer (that could deadlock), so two concurrent "Allow" submissions that both
-    read first fail at once with "database is locked"; a transaction whose first statement
-    writes simply waits its turn. The UPDATE also locks the row on other databases.
+    It writes before it reads, with one statement that creates the row or locks the one
+    there (an upsert: ON CONFLICT / ON DUPLICATE KEY): concurrent "Allow" submissions then
+    queue on that row. Reading first fails on SQLite, where a transaction that has read
+    cannot wait for a writer ("database is locked"); a plain INSERT that collides leaves
+    a shared lock on MariaDB, and two such transactions deadlock when they then lock it.
     """
-    now = timezone.now()
-    if not Consent.objects.filter(user=user, client=client).update(updated_at=now):
-        try:
-            with transaction.atomic(using=router.db_for_write(Consent)):
-                Consent.objects.create(user=user, client=client, scope=scope)
-            return
-        except IntegrityError:
-            pass  # a concurrent "Allow" created it first: widen that one
-    consent = Consent.objects.select_for_update().get(user=user, client=client)
+    db = router.db_for_write(Consent)
+    features = connections[db].features
+    Consent.objects.using(db).bulk_create(
+        [Consent(user=user, client=client, scope=scope)],
+        update_conflicts=True,
+        update_fields=["updated_at"],
+        # MySQL and MariaDB name no target: the conflict is on any unique key.
+        unique_fields=["user", "client"]
+        if features.supports_update_conflicts_with_target
+        else None,
+    )
+    consent = Consent.objects.using(db).select_for_update().get(user=user, client=client)
     if not consent.covers(scope):
         consent.scope = scopes.list_to_scope(consent.scope_list + scopes.scope_to_list(scope))
         consent.save(update_fields=["scope", "updated_at"])

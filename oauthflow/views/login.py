@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.views import LoginView as _LoginView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_deny
 
@@ -23,7 +23,7 @@ from .pages import protect, unavailable_page
 class LoginView(_LoginView):
     template_name = "oauthflow/login.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return protect(super().dispatch(request, *args, **kwargs))
 
 

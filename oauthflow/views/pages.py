@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from .. import unavailable
 
+R = TypeVar("R", bound=HttpResponseBase)
 
-def protect(response: HttpResponse) -> HttpResponse:
+
+def protect(response: R) -> R:
     """Headers for pages of the authorization server: not framed (RFC 9700 §4.16).
 
     Referrer-Policy is ``same-origin``, not ``no-referrer``: with ``no-referrer`` browsers
@@ -23,12 +25,12 @@ def protect(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def unavailable_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def unavailable_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A user-facing view that answers 503 with an error page while the database is
     unreachable (``oauthflow.unavailable``)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except unavailable.DATABASE_UNAVAILABLE as error:

@@ -306,10 +306,13 @@ class Command(BaseCommand):
     # Helpers -------------------------------------------------------------------------------
 
     def _get(self, client_id: str, *, for_update: bool = False) -> Client:
-        # Lock only the client's row: PostgreSQL cannot lock the outer-joined owner.
-        queryset = Client.objects.select_related("owner")
-        if for_update:
-            queryset = queryset.select_for_update(of=("self",))
+        # Locking, read the client's row alone: PostgreSQL cannot lock an outer-joined
+        # owner, and MariaDB knows no FOR UPDATE OF.
+        queryset = (
+            Client.objects.select_for_update()
+            if for_update
+            else Client.objects.select_related("owner")
+        )
         try:
             return queryset.get(client_id=client_id)
         except Client.DoesNotExist:

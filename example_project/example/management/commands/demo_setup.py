@@ -21,7 +21,6 @@ DEMO_PASSWORD = "demo-password"
 DEMO_CLIENT_NAME = "Demo Client"
 
 
-
 class Command(BaseCommand):
     help = "Create the demo user and OAuth client of the example site."
 

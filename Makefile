@@ -10,7 +10,8 @@ MANAGE := $(BIN)/python example_project/manage.py
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[drf,spectacular,test,typing,mysql]' -r example_project/requirements.txt
+	$(BIN)/python -m pip install --quiet --config-settings editable_mode=compat \
+		-e '.[drf,spectacular,test,typing,mysql]' -r example_project/requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python example_project/manage.py
 
-.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench soak docs package
+.PHONY: demo test test-sqlite test-postgres lint format install clean screenshots bench soak docs package messages
 
 $(STAMP): setup.cfg pyproject.toml example_project/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,15 @@ test-mariadb: $(STAMP)
 ## Rewrite the settings tables in docs/settings.md from oauthflow.settings.SETTINGS.
 docs: $(STAMP)
 	$(BIN)/python -m oauthflow.settings --write docs/settings.md
+
+## Update the translation catalogues after changing a marked string, then compile them
+## (needs GNU gettext). Fill in the new msgstr entries in each .po and run it again.
+LANGS := -l de -l fr -l es
+messages: $(STAMP)
+	cd oauthflow && $(abspath $(BIN))/django-admin makemessages $(LANGS) --no-obsolete --add-location file -i __pycache__
+	cd oauthflow && $(abspath $(BIN))/django-admin compilemessages
+	cd example_project && $(abspath $(BIN))/django-admin makemessages $(LANGS) --no-obsolete --add-location file -i 'democlient/*' -i 'example/*'
+	cd example_project && $(abspath $(BIN))/django-admin compilemessages
 
 ## Regenerate the pictures in docs/images/ (consent page, demo result) in headless Chromium,
 ## with the browser tests' own set-up: the end-to-end walk saves them as it goes.

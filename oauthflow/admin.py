@@ -226,7 +226,7 @@ class ClientAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
         # A new confidential client, or a public one turned confidential, needs a secret.
-        if obj.is_confidential and not obj.secret_digest:
+        if obj.is_confidential and not obj.has_secret:
             obj.__dict__["_oauthflow_clear_secret"] = obj.set_secret()
         with transaction.atomic():
             super().save_model(request, obj, form, change)
@@ -315,7 +315,7 @@ class ClientAdmin(admin.ModelAdmin):
                     skipped += 1
                     continue
                 secret = client.set_secret()
-                client.save(update_fields=["secret_digest", "secret_hint", "updated_at"])
+                client.save(update_fields=Client.SECRET_FIELDS)
                 self.log_change(request, client, "Rotated the client secret.")
                 issued.append((client, secret))
         if skipped:

@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from .scope import is_valid_scope_token
 from .settings import DEFAULTS, SETTINGS, Setting
@@ -31,8 +33,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> Messages:
     if not isinstance(user, dict):
         return [
             checks.Error(
-                "settings.OAUTHFLOW must be a dict.",
-                hint="Set OAUTHFLOW = {...} with the keys listed in docs/settings.md.",
+                _("settings.OAUTHFLOW must be a dict."),
+                hint=_("Set OAUTHFLOW = {...} with the keys listed in docs/settings.md."),
                 id="oauthflow.E001",
             )
         ]
@@ -49,8 +51,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> Messages:
 def _check_unknown_keys(user: Mapping[str, Any]) -> Messages:
     return [
         checks.Error(
-            f"Unknown OAUTHFLOW setting {key!r}.",
-            hint="Known settings: " + ", ".join(sorted(DEFAULTS)) + ".",
+            _("Unknown OAUTHFLOW setting %(key)r.") % {"key": key},
+            hint=_("Known settings: %(names)s.") % {"names": ", ".join(sorted(DEFAULTS))},
             id="oauthflow.E002",
         )
         for key in sorted(set(user) - set(DEFAULTS))
@@ -60,7 +62,8 @@ def _check_unknown_keys(user: Mapping[str, Any]) -> Messages:
 def _check_types(values: Mapping[str, Any]) -> Messages:
     return [
         checks.Error(
-            f"OAUTHFLOW[{s.name!r}] must be {_type_name(s)}, not {type(values[s.name]).__name__}.",
+            _("OAUTHFLOW[%(name)r] must be %(expected)s, not %(actual)s.")
+            % {"name": s.name, "expected": _type_name(s), "actual": type(values[s.name]).__name__},
             id="oauthflow.E003",
         )
         for s in SETTINGS
@@ -88,9 +91,13 @@ def _within(value: int, bounds: tuple[int, int | None]) -> bool:
 def _out_of_bounds(setting: Setting, value: int, bounds: tuple[int, int | None]) -> str:
     low, high = bounds
     unit = f" {setting.unit}" if setting.unit else ""
+    names = {"name": setting.name, "value": value, "unit": unit, "low": low, "high": high}
     if high is None:
-        return f"OAUTHFLOW[{setting.name!r}] must be at least {low}{unit}."
-    return f"OAUTHFLOW[{setting.name!r}] is {value}{unit}; it must be between {low} and {high}."
+        return _("OAUTHFLOW[%(name)r] must be at least %(low)s%(unit)s.") % names
+    return (
+        _("OAUTHFLOW[%(name)r] is %(value)s%(unit)s; it must be between %(low)s and %(high)s.")
+        % names
+    )
 
 
 # Checks of one thing each, over the values of the right type ------------------------------
@@ -104,8 +111,10 @@ def _check_refresh_lifetimes(typed: Mapping[str, Any]) -> Messages:
         return []
     return [
         checks.Error(
-            "OAUTHFLOW['REFRESH_TOKEN_IDLE_LIFETIME'] is longer than "
-            "OAUTHFLOW['REFRESH_TOKEN_ABSOLUTE_LIFETIME'].",
+            _(
+                "OAUTHFLOW['REFRESH_TOKEN_IDLE_LIFETIME'] is longer than "
+                "OAUTHFLOW['REFRESH_TOKEN_ABSOLUTE_LIFETIME']."
+            ),
             id="oauthflow.E005",
         )
     ]
@@ -117,16 +126,20 @@ def _check_scopes(typed: Mapping[str, Any]) -> Messages:
         if not isinstance(name, str) or not is_valid_scope_token(name):
             messages.append(
                 checks.Error(
-                    f"OAUTHFLOW['SCOPES'] has the invalid scope name {name!r}.",
-                    hint="A scope is printable ASCII without spaces, quotes or backslashes "
-                    "(RFC 6749 §3.3).",
+                    _("OAUTHFLOW['SCOPES'] has the invalid scope name %(name)r.") % {"name": name},
+                    hint=_(
+                        "A scope is printable ASCII without spaces, quotes or backslashes "
+                        "(RFC 6749 §3.3)."
+                    ),
                     id="oauthflow.E006",
                 )
             )
-        if not isinstance(description, str) or not description.strip():
+        # A description may be lazy (gettext_lazy), so the consent page shows it translated.
+        if not isinstance(description, (str, Promise)) or not str(description).strip():
             messages.append(
                 checks.Error(
-                    f"OAUTHFLOW['SCOPES'][{name!r}] needs a description for the consent page.",
+                    _("OAUTHFLOW['SCOPES'][%(name)r] needs a description for the consent page.")
+                    % {"name": name},
                     id="oauthflow.E006",
                 )
             )
@@ -141,7 +154,8 @@ def _check_default_scopes(typed: Mapping[str, Any]) -> Messages:
         return []
     return [
         checks.Error(
-            f"OAUTHFLOW['DEFAULT_SCOPES'] names scopes not in SCOPES: {unknown}.",
+            _("OAUTHFLOW['DEFAULT_SCOPES'] names scopes not in SCOPES: %(unknown)s.")
+            % {"unknown": ", ".join(unknown)},
             id="oauthflow.E006",
         )
     ]
@@ -155,7 +169,7 @@ def _check_issuer(typed: Mapping[str, Any]) -> Messages:
     if parts.scheme not in ("https", "http") or not parts.netloc:
         return [
             checks.Error(
-                f"OAUTHFLOW['ISSUER'] {issuer!r} is not an absolute URL.",
+                _("OAUTHFLOW['ISSUER'] %(issuer)r is not an absolute URL.") % {"issuer": issuer},
                 id="oauthflow.E007",
             )
         ]
@@ -163,15 +177,16 @@ def _check_issuer(typed: Mapping[str, Any]) -> Messages:
     if parts.query or parts.fragment:
         messages.append(
             checks.Error(
-                "OAUTHFLOW['ISSUER'] must have no query or fragment (RFC 8414 §2).",
+                _("OAUTHFLOW['ISSUER'] must have no query or fragment (RFC 8414 §2)."),
                 id="oauthflow.E007",
             )
         )
     if parts.scheme == "http" and not settings.DEBUG:
         messages.append(
             checks.Error(
-                f"OAUTHFLOW['ISSUER'] {issuer!r} uses http while DEBUG is off.",
-                hint="The issuer must be an https URL (RFC 8414 §2).",
+                _("OAUTHFLOW['ISSUER'] %(issuer)r uses http while DEBUG is off.")
+                % {"issuer": issuer},
+                hint=_("The issuer must be an https URL (RFC 8414 §2)."),
                 id="oauthflow.E007",
             )
         )
@@ -186,19 +201,25 @@ def _check_token_cache(typed: Mapping[str, Any]) -> Messages:
     if alias not in caches:
         return [
             checks.Error(
-                f"OAUTHFLOW['TOKEN_CACHE'] names the cache {alias!r}, "
-                "which is not in settings.CACHES.",
+                _(
+                    "OAUTHFLOW['TOKEN_CACHE'] names the cache %(alias)r, "
+                    "which is not in settings.CACHES."
+                )
+                % {"alias": alias},
                 id="oauthflow.E008",
             )
         ]
     if caches[alias].get("BACKEND") in _PROCESS_LOCAL_CACHES:
         return [
             checks.Warning(
-                f"OAUTHFLOW['TOKEN_CACHE'] names {alias!r}, a cache each "
-                "process keeps for itself: a revocation clears it only in the process "
-                "that revoked, and other processes accept the token for up to "
-                "5 minutes.",
-                hint="Use a shared cache (Redis, Memcached) or no token cache.",
+                _(
+                    "OAUTHFLOW['TOKEN_CACHE'] names %(alias)r, a cache each "
+                    "process keeps for itself: a revocation clears it only in the process "
+                    "that revoked, and other processes accept the token for up to "
+                    "5 minutes."
+                )
+                % {"alias": alias},
+                hint=_("Use a shared cache (Redis, Memcached) or no token cache."),
                 id="oauthflow.W003",
             )
         ]
@@ -210,10 +231,14 @@ def _check_issuer_is_set(typed: Mapping[str, Any]) -> Messages:
         return []
     return [
         checks.Warning(
-            "OAUTHFLOW['ISSUER'] is not set: the issuer identifier is taken from each "
-            "request's Host header.",
-            hint="Set it to your server's https URL, e.g. 'https://auth.example.com', so "
-            "metadata and the iss parameter (RFC 9207) do not depend on the request.",
+            _(
+                "OAUTHFLOW['ISSUER'] is not set: the issuer identifier is taken from each "
+                "request's Host header."
+            ),
+            hint=_(
+                "Set it to your server's https URL, e.g. 'https://auth.example.com', so "
+                "metadata and the iss parameter (RFC 9207) do not depend on the request."
+            ),
             id="oauthflow.W004",
         )
     ]
@@ -224,9 +249,11 @@ def _check_insecure_transport(typed: Mapping[str, Any]) -> Messages:
         return []
     return [
         checks.Warning(
-            "OAUTHFLOW['ALLOW_INSECURE_TRANSPORT'] is on while DEBUG is off: tokens "
-            "and secrets may cross the network in clear.",
-            hint="Serve the OAuth endpoints over https and remove the setting.",
+            _(
+                "OAUTHFLOW['ALLOW_INSECURE_TRANSPORT'] is on while DEBUG is off: tokens "
+                "and secrets may cross the network in clear."
+            ),
+            hint=_("Serve the OAuth endpoints over https and remove the setting."),
             id="oauthflow.W001",
         )
     ]
@@ -237,8 +264,10 @@ def _check_pkce(typed: Mapping[str, Any]) -> Messages:
         return []
     return [
         checks.Warning(
-            "PKCE is optional for confidential clients; RFC 9700 §2.1.1 recommends "
-            "requiring it of every client.",
+            _(
+                "PKCE is optional for confidential clients; RFC 9700 §2.1.1 recommends "
+                "requiring it of every client."
+            ),
             id="oauthflow.W002",
         )
     ]
@@ -257,9 +286,12 @@ def _check_adapter(typed: Mapping[str, Any]) -> Messages:
     except ImportError as exc:
         return [
             checks.Error(
-                f"OAUTHFLOW['ADAPTER'] {path!r} cannot be imported ({exc}).",
-                hint="Give the dotted path of a subclass of "
-                "oauthflow.adapter.DefaultAdapter, e.g. 'myproject.oauth.Adapter'.",
+                _("OAUTHFLOW['ADAPTER'] %(path)r cannot be imported (%(error)s).")
+                % {"path": path, "error": exc},
+                hint=_(
+                    "Give the dotted path of a subclass of "
+                    "oauthflow.adapter.DefaultAdapter, e.g. 'myproject.oauth.Adapter'."
+                ),
                 id="oauthflow.E009",
             )
         ]
@@ -267,7 +299,11 @@ def _check_adapter(typed: Mapping[str, Any]) -> Messages:
         return []
     return [
         checks.Error(
-            f"OAUTHFLOW['ADAPTER'] {path!r} is not a subclass of oauthflow.adapter.DefaultAdapter.",
+            _(
+                "OAUTHFLOW['ADAPTER'] %(path)r is not a subclass of "
+                "oauthflow.adapter.DefaultAdapter."
+            )
+            % {"path": path},
             id="oauthflow.E009",
         )
     ]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import tokens
@@ -59,7 +60,7 @@ def _validate_grant_types(value: str) -> None:
     unknown = [g for g in value.split() if g not in known]
     if unknown:
         raise ValidationError(
-            "Unknown grant type(s): %(unknown)s. Choose from %(known)s.",
+            _("Unknown grant type(s): %(unknown)s. Choose from %(known)s."),
             params={"unknown": ", ".join(unknown), "known": ", ".join(known)},
         )
 
@@ -67,7 +68,7 @@ def _validate_grant_types(value: str) -> None:
 def _validate_scopes(value: str) -> None:
     bad = [s for s in value.split() if not is_valid_scope_token(s)]
     if bad:
-        raise ValidationError("Invalid scope name(s): %(bad)s.", params={"bad": ", ".join(bad)})
+        raise ValidationError(_("Invalid scope name(s): %(bad)s."), params={"bad": ", ".join(bad)})
 
 
 def new_family_id() -> uuid.UUID:
@@ -117,56 +118,78 @@ class Client(models.Model):
         (PUBLIC, _("Public (no secret: native or browser app)")),
     ]
 
-    client_id = models.CharField(max_length=100, default=tokens.generate_client_id, editable=False)
-    name = models.CharField(max_length=200, help_text=_("Shown to users on the consent page."))
-    homepage_url = models.URLField(blank=True)
-    logo_url = models.URLField(blank=True)
-    client_type = models.CharField(max_length=20, choices=CLIENT_TYPES, default=CONFIDENTIAL)
-    secret_digest = models.CharField(max_length=64, blank=True, editable=False)
-    secret_hint = models.CharField(max_length=20, blank=True, editable=False)
+    client_id = models.CharField(
+        _("client ID"), max_length=100, default=tokens.generate_client_id, editable=False
+    )
+    name = models.CharField(
+        _("name"), max_length=200, help_text=_("Shown to users on the consent page.")
+    )
+    homepage_url = models.URLField(_("homepage URL"), blank=True)
+    logo_url = models.URLField(_("logo URL"), blank=True)
+    client_type = models.CharField(
+        _("client type"), max_length=20, choices=CLIENT_TYPES, default=CONFIDENTIAL
+    )
+    secret_digest = models.CharField(_("secret digest"), max_length=64, blank=True, editable=False)
+    secret_hint = models.CharField(_("secret hint"), max_length=20, blank=True, editable=False)
+    # A secret imported from django-oauth-toolkit, which stored it with Django's password
+    # hashers: checked that way until the client's first successful authentication, which
+    # replaces it with a secret_digest (oauthflow_import_dot; docs/from-dot.md).
+    legacy_secret_hash = models.CharField(
+        _("legacy secret hash"), max_length=256, blank=True, editable=False
+    )
     redirect_uris = models.TextField(
+        _("redirect URIs"),
         blank=True,
         validators=[_validate_redirect_uris],
         help_text=_("One per line. Requests must match one exactly."),
     )
     grant_types = models.CharField(
+        _("grant types"),
         max_length=200,
         default=f"{GrantType.AUTHORIZATION_CODE} {GrantType.REFRESH_TOKEN}",
         validators=[_validate_grant_types],
         help_text=_("Space-separated grant types the client may use."),
     )
     allowed_scopes = models.TextField(
+        _("allowed scopes"),
         blank=True,
         validators=[_validate_scopes],
         help_text=_("Space-separated scopes this client may ask for; empty means all."),
     )
     default_scopes = models.TextField(
+        _("default scopes"),
         blank=True,
         validators=[_validate_scopes],
         help_text=_("Space-separated scopes granted when the client asks for none."),
     )
     skip_consent = models.BooleanField(
-        default=False, help_text=_("First-party apps only: never show the consent page.")
+        _("skip consent"),
+        default=False,
+        help_text=_("First-party apps only: never show the consent page."),
     )
     may_introspect = models.BooleanField(
-        default=False, help_text=_("May call the token introspection endpoint (RFC 7662).")
+        _("may introspect"),
+        default=False,
+        help_text=_("May call the token introspection endpoint (RFC 7662)."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="oauthflow_clients",
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ClientQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "pk"]
         verbose_name = _("client")
+        verbose_name_plural = _("clients")
         # Redirect URIs, skip_consent and may_introspect decide who receives codes and what
         # a client learns about tokens: changing them is worth more than change_client.
         permissions = [
@@ -193,6 +216,7 @@ class Client(models.Model):
         if not self.is_confidential:
             self.secret_digest = ""
             self.secret_hint = ""
+            self.legacy_secret_hash = ""
         super().save(*args, **kwargs)
 
     # Multi-valued fields ------------------------------------------------------------------
@@ -229,8 +253,10 @@ class Client(models.Model):
         errors: dict[str, list[str]] = {}
         if not self.grant_type_list and not self.may_introspect:
             errors["grant_types"] = [
-                "Choose at least one grant type: a client without one can only call the "
-                "introspection endpoint, and this one may not."
+                gettext(
+                    "Choose at least one grant type: a client without one can only call the "
+                    "introspection endpoint, and this one may not."
+                )
             ]
         # Each grant says what it needs of a client (oauthflow.server.grants.base).
         registry = _registry()
@@ -242,23 +268,27 @@ class Client(models.Model):
                 errors.setdefault(field, []).extend(messages)
         if self.skip_consent and any(self.is_native_redirect(u) for u in self.redirect_uri_list):
             errors.setdefault("skip_consent", []).append(
-                "A native app (a public client with a loopback or private-use redirect URI) "
-                "cannot skip consent: any program on the device could use its client_id "
-                "(RFC 8252 §8.6)."
+                gettext(
+                    "A native app (a public client with a loopback or private-use redirect "
+                    "URI) cannot skip consent: any program on the device could use its "
+                    "client_id (RFC 8252 §8.6)."
+                )
             )
         known = known_scopes()
         for field in ("allowed_scopes", "default_scopes"):
             unknown = [s for s in scope_to_list(getattr(self, field)) if s not in known]
             if unknown:
                 errors.setdefault(field, []).append(
-                    f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(known)}."
+                    gettext("Unknown scope(s): %(unknown)s. Known: %(known)s.")
+                    % {"unknown": ", ".join(unknown), "known": ", ".join(known)}
                 )
         outside = [
             s for s in scope_to_list(self.default_scopes) if s not in self.allowed_scope_list
         ]
         if outside and "default_scopes" not in errors:
             errors.setdefault("default_scopes", []).append(
-                f"Default scope(s) not allowed for this client: {', '.join(outside)}."
+                gettext("Default scope(s) not allowed for this client: %(scopes)s.")
+                % {"scopes": ", ".join(outside)}
             )
         if errors:
             raise ValidationError(errors)
@@ -275,12 +305,42 @@ class Client(models.Model):
         secret = tokens.generate(tokens.CLIENT_SECRET_PREFIX)
         self.secret_digest = tokens.digest(secret)
         self.secret_hint = tokens.hint(secret)
+        self.legacy_secret_hash = ""
         return secret
 
+    #: What set_secret() changes, for save(update_fields=...).
+    SECRET_FIELDS = ("secret_digest", "secret_hint", "legacy_secret_hash", "updated_at")
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_digest or self.legacy_secret_hash)
+
     def check_client_secret(self, client_secret: str) -> bool:
-        if not self.is_confidential or not self.secret_digest:
+        if not self.is_confidential:
             return False
-        return tokens.matches(client_secret, self.secret_digest)
+        if self.secret_digest:
+            return tokens.matches(client_secret, self.secret_digest)
+        if self.legacy_secret_hash:
+            return self._check_legacy_secret(client_secret)
+        return False
+
+    def _check_legacy_secret(self, client_secret: str) -> bool:
+        """Check a secret against a Django password hash (imported from
+        django-oauth-toolkit) and, when it matches, store it as oauthflow does: the slow
+        hash is paid once per client, not at every token request."""
+        from django.contrib.auth.hashers import check_password
+
+        encoded = self.legacy_secret_hash
+        if not check_password(client_secret, encoded):
+            return False
+        # Conditional: a concurrent rotation (which clears the legacy hash) wins.
+        Client.objects.filter(pk=self.pk, legacy_secret_hash=encoded).update(
+            secret_digest=tokens.digest(client_secret),
+            secret_hint=tokens.hint(client_secret),
+            legacy_secret_hash="",
+            updated_at=timezone.now(),
+        )
+        return True
 
     # Authlib's ClientMixin interface (duck-typed: storage does not import Authlib) -------
 
@@ -358,21 +418,29 @@ class IssuedCredential(models.Model):
     #: Until when presenting it again after use counts as reuse (evidence of theft).
     EVIDENCE_UNTIL_FIELD = "expires_at"
 
-    digest = models.CharField(max_length=64, editable=False)
-    hint = models.CharField(max_length=20, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    digest = models.CharField(_("digest"), max_length=64, editable=False)
+    hint = models.CharField(_("hint"), max_length=20, editable=False)
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
     )
-    scope = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    scope = models.TextField(_("scope"), blank=True)
     family = models.UUIDField(
+        _("family"),
         default=new_family_id,
         db_index=True,
         help_text=_("Shared by everything issued from one authorization."),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("issued"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     objects = CredentialQuerySet.as_manager()
 
@@ -436,16 +504,19 @@ class AuthorizationCode(IssuedCredential):
     and PKCE challenge (RFC 7636)."""
 
     redirect_uri = models.TextField(
-        blank=True, help_text=_("Empty when the authorization request sent none.")
+        _("redirect URI"),
+        blank=True,
+        help_text=_("Empty when the authorization request sent none."),
     )
-    code_challenge = models.CharField(max_length=128, blank=True)
-    code_challenge_method = models.CharField(max_length=10, blank=True)
-    redeemed_at = models.DateTimeField(null=True, blank=True)
+    code_challenge = models.CharField(_("code challenge"), max_length=128, blank=True)
+    code_challenge_method = models.CharField(_("code challenge method"), max_length=10, blank=True)
+    redeemed_at = models.DateTimeField(_("redeemed"), null=True, blank=True)
 
     USED_FIELD = "redeemed_at"
 
     class Meta(IssuedCredential.Meta):
         verbose_name = _("authorization code")
+        verbose_name_plural = _("authorization codes")
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -460,6 +531,7 @@ class AccessToken(GrantedToken, IssuedCredential):
 
     class Meta(IssuedCredential.Meta):
         verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
 
     #: How the token must be presented (RFC 6749 §7.1): a bearer token today; tokens
     #: bound to a key (DPoP) will say so here.
@@ -478,10 +550,12 @@ class RefreshToken(IssuedCredential):
     detected as reuse (RFC 9700 §4.14.2)."""
 
     family_expires_at = models.DateTimeField(
-        help_text=_("Absolute end of the authorization, however often it is refreshed.")
+        _("authorization ends"),
+        help_text=_("Absolute end of the authorization, however often it is refreshed."),
     )
-    rotated_at = models.DateTimeField(null=True, blank=True)
+    rotated_at = models.DateTimeField(_("rotated"), null=True, blank=True)
     superseded_at = models.DateTimeField(
+        _("superseded"),
         null=True,
         blank=True,
         help_text=_(
@@ -491,6 +565,7 @@ class RefreshToken(IssuedCredential):
     )
     rotated_from = models.OneToOneField(
         "self",
+        verbose_name=_("rotated from"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -505,21 +580,28 @@ class RefreshToken(IssuedCredential):
 
     class Meta(IssuedCredential.Meta):
         verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
 
 
 class Consent(models.Model):
     """A user's remembered decision to let a client act with some scopes."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oauthflow_consents"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="oauthflow_consents",
     )
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
-    scope = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="consents"
+    )
+    scope = models.TextField(_("scope"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         constraints = [
             models.UniqueConstraint(fields=["user", "client"], name="oauthflow_consent_unique")
         ]

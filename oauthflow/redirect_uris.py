@@ -14,6 +14,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _LOOPBACK_NAMES = {"localhost"}
 # An http loopback URI split into its host, its port and everything after them. Anything
@@ -52,61 +53,71 @@ def is_loopback_address(address: str | None) -> bool:
 def validate_redirect_uri(uri: str) -> None:
     """Raise ``ValidationError`` unless ``uri`` may be registered as a redirect URI."""
     if not uri or uri != uri.strip() or any(c.isspace() for c in uri):
-        raise ValidationError("A redirect URI cannot be empty or contain spaces.")
+        raise ValidationError(_("A redirect URI cannot be empty or contain spaces."))
     if not uri.isascii() or not uri.isprintable():
         # A request can only carry printable ASCII (oauthflow.server.request), so such a
         # URI could never match: percent-encode the path, punycode the host.
         raise ValidationError(
-            "%(uri)s must be printable ASCII: percent-encode other characters and write "
-            "an international domain name in its xn-- form.",
+            _(
+                "%(uri)s must be printable ASCII: percent-encode other characters and write "
+                "an international domain name in its xn-- form."
+            ),
             params={"uri": uri},
         )
     if "*" in uri:
         raise ValidationError(
-            "Wildcards are not allowed in redirect URIs: %(uri)s", params={"uri": uri}
+            _("Wildcards are not allowed in redirect URIs: %(uri)s"), params={"uri": uri}
         )
     try:
         parts = urlsplit(uri)
         port = parts.port  # raises ValueError on a malformed port
     except ValueError as exc:
-        raise ValidationError("%(uri)s is not a valid URI.", params={"uri": uri}) from exc
+        raise ValidationError(_("%(uri)s is not a valid URI."), params={"uri": uri}) from exc
     del port
     if not parts.scheme:
-        raise ValidationError("%(uri)s is not an absolute URI.", params={"uri": uri})
+        raise ValidationError(_("%(uri)s is not an absolute URI."), params={"uri": uri})
     if "#" in uri:
-        raise ValidationError("A redirect URI cannot have a fragment: %(uri)s", params={"uri": uri})
+        raise ValidationError(
+            _("A redirect URI cannot have a fragment: %(uri)s"), params={"uri": uri}
+        )
     if "@" in parts.netloc:
         raise ValidationError(
-            "A redirect URI cannot carry user information: %(uri)s", params={"uri": uri}
+            _("A redirect URI cannot carry user information: %(uri)s"), params={"uri": uri}
         )
     scheme = parts.scheme.lower()
     if scheme == "https":
         if not parts.hostname:
-            raise ValidationError("%(uri)s has no host.", params={"uri": uri})
+            raise ValidationError(_("%(uri)s has no host."), params={"uri": uri})
         return
     if scheme == "http":
         if (parts.hostname or "").lower() in _LOOPBACK_NAMES:
             # RFC 8252 §8.3: the name may resolve elsewhere, or be answered by another
             # program on the other IP family.
             raise ValidationError(
-                "%(uri)s uses localhost; register the loopback IP literal instead: "
-                "http://127.0.0.1/… or http://[::1]/… (RFC 8252 §8.3).",
+                _(
+                    "%(uri)s uses localhost; register the loopback IP literal instead: "
+                    "http://127.0.0.1/… or http://[::1]/… (RFC 8252 §8.3)."
+                ),
                 params={"uri": uri},
             )
         if is_loopback_host(parts.hostname):
             return
         raise ValidationError(
-            "%(uri)s must use https; plain http is only allowed for loopback IP "
-            "addresses (127.0.0.1, [::1]).",
+            _(
+                "%(uri)s must use https; plain http is only allowed for loopback IP "
+                "addresses (127.0.0.1, [::1])."
+            ),
             params={"uri": uri},
         )
     if scheme in {"javascript", "data", "file", "vbscript", "blob", "about"}:
-        raise ValidationError("The scheme of %(uri)s is not allowed.", params={"uri": uri})
+        raise ValidationError(_("The scheme of %(uri)s is not allowed."), params={"uri": uri})
     # RFC 8252 §7.1: a private-use scheme is a reverse domain name, so it has a dot.
     if "." not in scheme:
         raise ValidationError(
-            "A private-use URI scheme must be a reverse domain name such as "
-            "com.example.app: %(uri)s",
+            _(
+                "A private-use URI scheme must be a reverse domain name such as "
+                "com.example.app: %(uri)s"
+            ),
             params={"uri": uri},
         )
 

@@ -14,6 +14,8 @@ from django.core import checks
 from django.http.request import split_domain_port, validate_host
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, Resolver404, resolve
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 Messages = list[checks.CheckMessage]
 
@@ -28,10 +30,15 @@ def check_login_url(app_configs: Any = None, **kwargs: Any) -> Messages:
     except NoReverseMatch:
         return [
             checks.Error(
-                f"settings.LOGIN_URL is {login_url!r}, which names no URL of this site: users "
-                "who are not signed in cannot be sent to sign in before they consent.",
-                hint="Use oauthflow's sign-in page, LOGIN_URL = 'oauthflow:login' (it comes "
-                "with include('oauthflow.urls')), or name your own login view.",
+                _(
+                    "settings.LOGIN_URL is %(url)r, which names no URL of this site: users "
+                    "who are not signed in cannot be sent to sign in before they consent."
+                )
+                % {"url": login_url},
+                hint=_(
+                    "Use oauthflow's sign-in page, LOGIN_URL = 'oauthflow:login' (it comes "
+                    "with include('oauthflow.urls')), or name your own login view."
+                ),
                 id="oauthflow.E010",
             )
         ]
@@ -43,8 +50,9 @@ def check_login_url(app_configs: Any = None, **kwargs: Any) -> Messages:
     except Resolver404:
         return [
             checks.Warning(
-                f"settings.LOGIN_URL is {url!r}, which no URL pattern of this site serves.",
-                hint="Use LOGIN_URL = 'oauthflow:login', or add your login view's URL.",
+                _("settings.LOGIN_URL is %(url)r, which no URL pattern of this site serves.")
+                % {"url": url},
+                hint=_("Use LOGIN_URL = 'oauthflow:login', or add your login view's URL."),
                 id="oauthflow.W006",
             )
         ]
@@ -66,10 +74,15 @@ def check_issuer_host(app_configs: Any = None, **kwargs: Any) -> Messages:
         return []
     return [
         checks.Warning(
-            f"OAUTHFLOW['ISSUER'] names the host {host!r}, which is not in ALLOWED_HOSTS: "
-            "the metadata and every authorization response send clients to another site.",
-            hint="Set ISSUER to this site's own https URL, in production; leave it unset "
-            "in development (it then follows each request's host).",
+            _(
+                "OAUTHFLOW['ISSUER'] names the host %(host)r, which is not in ALLOWED_HOSTS: "
+                "the metadata and every authorization response send clients to another site."
+            )
+            % {"host": host},
+            hint=_(
+                "Set ISSUER to this site's own https URL, in production; leave it unset "
+                "in development (it then follows each request's host)."
+            ),
             id="oauthflow.W005",
         )
     ]
@@ -100,11 +113,19 @@ def check_client_scopes(app_configs: Any = None, **kwargs: Any) -> Messages:
     if not stale:
         return []
     shown = ", ".join(repr(name) for name in stale[:5]) + (" …" if len(stale) > 5 else "")
+    count = len(stale)
     return [
         checks.Warning(
-            f"{len(stale)} client(s) list scopes that are not in OAUTHFLOW['SCOPES']: {shown}.",
-            hint="Edit their allowed and default scopes (admin or oauthflow_client), or put "
-            "the scopes back in OAUTHFLOW['SCOPES'].",
+            ngettext(
+                "%(count)d client lists scopes that are not in OAUTHFLOW['SCOPES']: %(names)s.",
+                "%(count)d clients list scopes that are not in OAUTHFLOW['SCOPES']: %(names)s.",
+                count,
+            )
+            % {"count": count, "names": shown},
+            hint=_(
+                "Edit their allowed and default scopes (admin or oauthflow_client), or put "
+                "the scopes back in OAUTHFLOW['SCOPES']."
+            ),
             id="oauthflow.W007",
         )
     ]

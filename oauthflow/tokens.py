@@ -38,8 +38,10 @@ _HINT_PREFIX_MAX = 8
 #: Longer than anything ``generate`` makes (48 characters), short enough that a hostile
 #: value is refused before it is hashed or sent to the database.
 MAX_LENGTH = 128
-# Any prefix, so renaming a prefix later does not make old credentials look malformed.
-_SHAPE = re.compile(r"[A-Za-z0-9]+_[A-Za-z0-9_-]+")
+# RFC 6750's b64token: any prefix, so renaming one later does not make old credentials
+# look malformed, and tokens imported from django-oauth-toolkit (30 letters and digits by
+# default, or whatever its generator made) are found too.
+_SHAPE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 def generate(prefix: str) -> str:
@@ -82,7 +84,7 @@ def hint(value: str) -> str:
 
 
 def is_plausible(value: str) -> bool:
-    """Whether ``value`` has the shape of a credential we issue.
+    """Whether ``value`` has the shape of a credential we may have stored.
 
     A cheap guard, not a check of validity: it lets callers refuse garbage without a
     database query.

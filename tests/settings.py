@@ -33,11 +33,15 @@ INSTALLED_APPS = [
     # No models and no URLs of its own here: only its templates and static files are found
     # through it. The browser tests mount it with the example site's URLconf.
     "democlient",
+    # django-oauth-toolkit, so the import tests (tests/dot/) start from data DOT wrote itself.
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pages follow Accept-Language (as the example site's do); no header means English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

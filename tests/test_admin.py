@@ -367,7 +367,9 @@ def test_staff_with_view_permission_only_cannot_revoke(client, db):
     from django.contrib.auth.models import Permission
 
     staff = factories.UserFactory(username="viewer", is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="view_accesstoken"))
+    staff.user_permissions.add(
+        Permission.objects.get(codename="view_accesstoken", content_type__app_label="oauthflow")
+    )
     client.force_login(staff)
     token = factories.AccessTokenFactory()
     url = reverse("admin:oauthflow_accesstoken_changelist")
@@ -500,7 +502,7 @@ def test_a_model_error_on_a_read_only_field_is_shown_not_a_500(rf, db):
     data.pop("redirect_uris")
     form = form_class(data, instance=app)
     assert not form.is_valid()
-    assert "Redirect uris: The authorization_code grant needs" in str(form.non_field_errors())
+    assert "Redirect URIs: The authorization_code grant needs" in str(form.non_field_errors())
 
 
 def test_change_client_alone_cannot_widen_a_client_or_take_its_secret(client, db):

@@ -23,6 +23,8 @@ RULES = {
     "rest_framework": (*SERVER, "oauthflow.adapter", "authlib"),
     "models.py": (*SERVER, "oauthflow.resource", "oauthflow.adapter", "authlib"),
     "tokens.py": (*SERVER, "oauthflow.resource", "oauthflow.store", "authlib"),
+    # The DOT import is storage work: no protocol, no request handling.
+    "dot": (*SERVER, "oauthflow.resource", "authlib"),
 }
 
 
@@ -86,3 +88,17 @@ def test_protecting_an_api_loads_nothing_of_the_authorization_server():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_only_the_import_command_uses_the_dot_import():
+    """oauthflow.dot is a capability of its own: nothing at request time loads it."""
+    users = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if "dot" not in path.relative_to(PACKAGE).parts[:1]
+        and any(
+            n == "oauthflow.dot" or n.startswith("oauthflow.dot.")
+            for n in module_level_imports(path)
+        )
+    )
+    assert users == ["oauthflow/management/commands/oauthflow_import_dot.py"]

@@ -38,7 +38,9 @@ def _shown() -> list[tuple[str, str]]:
     for page in PAGES:
         text = page.read_text()
         for module, names in _IMPORT.findall(text):
-            found += [(page.name, f"{module}.{n.strip()}") for n in names.split(",") if n.strip()]
+            # "from oauthflow import views as oauthflow_views" shows oauthflow.views.
+            shown = (n.split(" as ")[0].strip() for n in names.split(","))
+            found += [(page.name, f"{module}.{n}") for n in shown if n]
         found += [(page.name, module) for module in _PLAIN_IMPORT.findall(text)]
         found += [
             (page.name, name) for name in _QUOTED.findall(text) if not _NOT_PYTHON.match(name)

@@ -6,5 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("", include("oauthflow.urls")),
+    # django-oauth-toolkit's endpoints, where the import tests have DOT issue real tokens.
+    path("dot/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("", include("tests.testapp.urls")),
 ]

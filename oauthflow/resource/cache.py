@@ -3,7 +3,7 @@
 Off unless ``OAUTHFLOW["TOKEN_CACHE"]`` names a Django cache alias (``settings.CACHES``).
 
 What is kept
-    Under ``oauthflow:at:2:<digest>``, the SHA-256 digest the database already holds: the
+    Under ``oauthflow:at:3:<digest>``, the SHA-256 digest the database already holds: the
     token's row, its client's row without the secret digest, and its user's row without
     the password hash. Nothing in the cache gives back a token.
 
@@ -56,7 +56,7 @@ M = TypeVar("M", bound=models.Model)
 
 #: The version in the prefix changes whenever the entry layout does, so a deploy never
 #: reads entries written by older code.
-KEY_PREFIX = "oauthflow:at:2:"
+KEY_PREFIX = "oauthflow:at:3:"
 #: The longest an entry lives, in seconds, however long its token has left.
 MAX_ENTRY_SECONDS = 300
 #: What a stale marker holds.
@@ -65,7 +65,7 @@ _BATCH = 1000
 #: Fields never put in an entry: nothing in the cache may give back a secret's digest, and
 #: ``last_login``, written at every sign-in, is left out so that signing in does not cost
 #: an invalidation (a view that reads it loads it, as a deferred field).
-_CLIENT_LEFT_OUT = {"secret_digest"}
+_CLIENT_LEFT_OUT = {"secret_digest", "legacy_secret_hash"}
 _USER_LEFT_OUT = {"password", "last_login"}
 
 

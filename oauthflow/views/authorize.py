@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_protect
@@ -23,6 +24,7 @@ from ..server.authorization_server import get_server
 from ..server.request import Payload, check_transport, parse_params
 from .pages import error_page, protect, unavailable_page
 
+#: Said in JSON to clients (English, ASCII: RFC 6749 §5.2) and, translated, on the page.
 INSECURE = "OAuth requests must use https."
 
 
@@ -37,11 +39,11 @@ def authorize(request: HttpRequest) -> HttpResponse:
     after that, errors go back to the client by redirect with ``state`` and ``iss``.
     """
     if request.method not in ("GET", "HEAD", "POST"):
-        response = error_page(request, "invalid_request", "Use GET or POST.", status=405)
+        response = error_page(request, "invalid_request", _("Use GET or POST."), status=405)
         response["Allow"] = "GET, HEAD, POST"
         return response
     if not check_transport(request):
-        return error_page(request, "invalid_request", INSECURE)
+        return error_page(request, "invalid_request", _("OAuth requests must use https."))
     try:
         pairs = parse_params(request.META.get("QUERY_STRING", ""))
         login_mark = dict(pairs).get(prompt_login.PARAMETER)
@@ -86,7 +88,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         if decision == "deny":
             _announce(signals.authorization_denied, request, grant, user)
             return _finish(request, grant, None)
-        return error_page(request, "invalid_request", "Choose Allow or Deny.")
+        return error_page(request, "invalid_request", _("Choose Allow or Deny."))
 
     consent = Consent.objects.filter(user=user, client=client).first()
     if get_adapter().may_skip_consent(

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_protect
@@ -29,9 +30,11 @@ def authorized_apps(request: HttpRequest) -> HttpResponse:
         client_id = request.POST.get("client_id", "")
         client = Client.objects.find(client_id=client_id) if is_acceptable(client_id) else None
         if client is None:
-            return error_page(request, "invalid_request", "Unknown app.")
+            return error_page(request, "invalid_request", _("Unknown app."))
         revoke_grant(client, request.user, by="user")
-        messages.success(request, f"{client.name} can no longer use your account.")
+        messages.success(
+            request, _("%(name)s can no longer use your account.") % {"name": client.name}
+        )
         return redirect("oauthflow:authorized-apps")
     response = render(
         request, "oauthflow/authorized_apps.html", {"apps": authorized_apps_of(request.user)}

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .. import unavailable
 
@@ -36,7 +37,10 @@ def unavailable_page(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
         except unavailable.DATABASE_UNAVAILABLE as error:
             unavailable.log(error)
             response = error_page(
-                request, "temporarily_unavailable", unavailable.DESCRIPTION, status=503
+                request,
+                "temporarily_unavailable",
+                _("The service is temporarily unavailable; try again shortly."),
+                status=503,
             )
             response["Retry-After"] = str(unavailable.RETRY_AFTER)
             return response

@@ -29,7 +29,7 @@ def latest(page: Page):
 def connect_and_sign_in(page: Page) -> None:
     page.goto("/demo/")
     page.get_by_role("button", name=re.compile(r"^Connect")).click()
-    expect(page.get_by_role("heading", name="Sign in to the oauthflow example")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("Username").fill(DEMO_USERNAME)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()

@@ -64,7 +64,7 @@ def test_cached_token_has_client_and_user_without_queries(
 
 def test_entry_is_keyed_by_digest_and_holds_no_secret(access_token, redis_token_cache):
     validation.validate(access_token.value)
-    entry = redis_token_cache.get(token_cache_key := "oauthflow:at:2:" + access_token.digest)
+    entry = redis_token_cache.get(token_cache_key := "oauthflow:at:3:" + access_token.digest)
     assert entry is not None
     raw = pickle.dumps(entry)
     assert access_token.value.encode() not in raw

@@ -78,7 +78,8 @@ def test_client_credentials_token_has_no_user(db):
         "ofat_" + "a" * 124,  # one past MAX_LENGTH
         "ofat_abc def",
         "ofat_abcé",
-        "no-underscore",
+        "a=b",  # padding only at the end (RFC 6750 b64token)
+        "ofat_abc,def",
         "ofat_\x00",
         "\ud800",
     ],

@@ -256,7 +256,7 @@ class Command(BaseCommand):
                     f"Client {client.client_id} is public: it has no secret to rotate."
                 )
             secret = client.set_secret()
-            client.save(update_fields=["secret_digest", "secret_hint", "updated_at"])
+            client.save(update_fields=Client.SECRET_FIELDS)
         if self.as_json:
             self._json(
                 {

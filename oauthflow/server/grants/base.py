@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
+from django.utils.translation import gettext
 
 from ... import tokens
 from ...store.consume import Outcome, consume
@@ -25,6 +26,8 @@ from ...store.validity import Refusal, refusal
 from ..errors import ReuseDetected
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from ...models import Client
     from ...store.lookups import RowLookup
     from ..registry import Registry
@@ -48,7 +51,7 @@ class GrantMixin:
     #: The authorization endpoint redirects to the client: it needs a redirect URI.
     NEEDS_REDIRECT_URI: ClassVar[bool] = False
     #: Why only confidential clients may use it, or None when public clients may too.
-    CONFIDENTIAL_ONLY_BECAUSE: ClassVar[str | None] = None
+    CONFIDENTIAL_ONLY_BECAUSE: ClassVar[StrOrPromise | None] = None
 
     @classmethod
     def client_errors(cls, client: Client, registry: Registry) -> dict[str, list[str]]:
@@ -56,10 +59,11 @@ class GrantMixin:
         errors: dict[str, list[str]] = {}
         if cls.NEEDS_REDIRECT_URI and not client.redirect_uri_list:
             errors["redirect_uris"] = [
-                f"The {cls.GRANT_TYPE} grant needs at least one redirect URI."
+                gettext("The %(grant)s grant needs at least one redirect URI.")
+                % {"grant": cls.GRANT_TYPE}
             ]
         if cls.CONFIDENTIAL_ONLY_BECAUSE and not client.is_confidential:
-            errors["grant_types"] = [cls.CONFIDENTIAL_ONLY_BECAUSE]
+            errors["grant_types"] = [str(cls.CONFIDENTIAL_ONLY_BECAUSE)]
         return errors
 
     @classmethod

@@ -6,6 +6,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import UnauthorizedClientError, grants
 from authlib.oauth2.rfc6749.hooks import hooked
+from django.utils.translation import gettext_lazy as _
 
 from ...models import GrantType
 from .base import CONFIDENTIAL_AUTH_METHODS, GrantMixin
@@ -17,7 +18,7 @@ class ClientCredentialsGrant(GrantMixin, grants.ClientCredentialsGrant):
     GRANT_TYPE = str(GrantType.CLIENT_CREDENTIALS)
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
     WRITES_ONE_ROW = True  # the access token
-    CONFIDENTIAL_ONLY_BECAUSE = (
+    CONFIDENTIAL_ONLY_BECAUSE = _(
         "client_credentials is only for confidential clients (RFC 6749 §4.4)."
     )
 

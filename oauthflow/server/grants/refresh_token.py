@@ -9,6 +9,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.hooks import hooked
 from django.db import router
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ...models import Client, GrantType, RefreshToken
 from ...scope import list_to_scope, scope_to_list
@@ -38,7 +39,8 @@ class RefreshTokenGrant(GrantMixin, grants.RefreshTokenGrant):
         ]
         if not set(issuers) & set(client.grant_type_list):
             errors.setdefault("grant_types", []).append(
-                f"refresh_token is only issued with {' or '.join(issuers)}."
+                gettext("refresh_token is only issued with %(grants)s.")
+                % {"grants": " or ".join(issuers)}
             )
         return errors
 

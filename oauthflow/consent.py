@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Max, Min
@@ -12,6 +12,8 @@ from django.utils import timezone
 from .models import AccessToken, Client, Consent, RefreshToken
 from .scope import describe, list_to_scope, scope_to_list
 
+_A_MINUTE = timedelta(minutes=1)
+
 
 @dataclass
 class AuthorizedApp:
@@ -19,6 +21,11 @@ class AuthorizedApp:
     scopes: list[tuple[str, str]]
     since: datetime
     last_used: datetime | None
+
+    @property
+    def used_just_now(self) -> bool:
+        """Used within the last minute, where "0 minutes ago" would read oddly."""
+        return self.last_used is not None and timezone.now() - self.last_used < _A_MINUTE
 
 
 def authorized_apps_of(user: Any) -> list[AuthorizedApp]:

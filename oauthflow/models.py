@@ -27,6 +27,10 @@ from .scope import is_valid_scope_token, known_scopes, list_to_scope, scope_to_l
 from .settings import oauthflow_settings
 from .store.validity import in_force
 
+#: A secret imported from django-oauth-toolkit this long or longer is taken to be random
+#: (DOT makes 128 characters) and moves to the fast digest at its first use.
+_STRONG_SECRET_LENGTH = 32
+
 
 class GrantType(models.TextChoices):
     """The grant types oauthflow ships. What a server serves is the registry's list
@@ -146,6 +150,8 @@ class Client(models.Model):
     grant_types = models.CharField(
         _("grant types"),
         max_length=200,
+        # Blank is allowed here and refused by clean() unless the client may introspect.
+        blank=True,
         default=f"{GrantType.AUTHORIZATION_CODE} {GrantType.REFRESH_TOKEN}",
         validators=[_validate_grant_types],
         help_text=_("Space-separated grant types the client may use."),
@@ -333,14 +339,24 @@ class Client(models.Model):
         encoded = self.legacy_secret_hash
         if not check_password(client_secret, encoded):
             return False
+        if len(client_secret) < _STRONG_SECRET_LENGTH:
+            # Perhaps chosen by a person: an unsalted digest would be cheaper to attack
+            # offline than the password hash it has. It keeps that hash (rotate it).
+            return True
         # Conditional: a concurrent rotation (which clears the legacy hash) wins.
-        Client.objects.filter(pk=self.pk, legacy_secret_hash=encoded).update(
+        upgraded = Client.objects.filter(pk=self.pk, legacy_secret_hash=encoded).update(
             secret_digest=tokens.digest(client_secret),
             secret_hint=tokens.hint(client_secret),
             legacy_secret_hash="",
             updated_at=timezone.now(),
         )
-        return True
+        if upgraded:
+            return True
+        # Someone changed the row since it was read: a rotation (the old secret must not
+        # work any more) or the same upgrade by a concurrent request. Ask what is stored.
+        now_stored = Client.objects.filter(pk=self.pk).values_list("secret_digest", flat=True)
+        stored = now_stored.first()
+        return bool(stored) and tokens.matches(client_secret, str(stored))
 
     # Authlib's ClientMixin interface (duck-typed: storage does not import Authlib) -------
 

@@ -33,15 +33,14 @@ _PREFIXES = frozenset(
 
 _RANDOM_BYTES = 32  # 256 bits
 _HINT_TAIL = 4
-#: Longest prefix a hint shows: the hint column holds 20 characters.
-_HINT_PREFIX_MAX = 8
 #: Longer than anything ``generate`` makes (48 characters), short enough that a hostile
 #: value is refused before it is hashed or sent to the database.
 MAX_LENGTH = 128
-# RFC 6750's b64token: any prefix, so renaming one later does not make old credentials
-# look malformed, and tokens imported from django-oauth-toolkit (30 letters and digits by
-# default, or whatever its generator made) are found too.
-_SHAPE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# RFC 6750's b64token without "." and at least 8 characters: any prefix (renaming one
+# later does not make old credentials look malformed), and tokens imported from
+# django-oauth-toolkit (30 letters and digits by default) are found too. A value with a
+# dot is a JWT, for the self-contained formats, never an opaque one.
+_SHAPE = re.compile(r"[A-Za-z0-9_~+/-]{8,}=*")
 
 
 def generate(prefix: str) -> str:
@@ -74,11 +73,12 @@ def digest(value: str) -> str:
 def hint(value: str) -> str:
     """A short, non-secret label for a credential, e.g. ``ofat_…x9Qa``.
 
-    A value without a short type prefix (a JWT, say) gets only its tail: ``…x9Qa``.
+    A value without one of our type prefixes (a JWT, a secret someone else chose) gets
+    only its tail, ``…x9Qa``: the start of a value we did not make may be a secret's.
     """
     prefix, separator, _ = value.partition("_")
     tail = value[-_HINT_TAIL:]
-    if separator and 0 < len(prefix) <= _HINT_PREFIX_MAX:
+    if separator and prefix in _PREFIXES:
         return f"{prefix}_…{tail}"
     return f"…{tail}"
 

@@ -36,7 +36,23 @@ def test_lists_each_authorized_app_with_scopes(client, user):
     assert "See your name and email address" in html
     assert "Our Mobile App" in html  # no consent row, but live tokens
     assert "Never Used" not in html
-    assert "last used" in html
+    assert "last used just now" in html  # not "0 minutes ago"
+
+
+def test_an_app_used_a_while_ago_says_how_long_ago(client, user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oauthflow.models import AccessToken, RefreshToken
+
+    client.force_login(user)
+    printer = factories.ClientFactory(name="Photo Printer")
+    authorize_and_exchange(client, printer)
+    for model in (AccessToken, RefreshToken):
+        model.objects.update(created_at=timezone.now() - timedelta(hours=3))
+    html = client.get(URL).content.decode()
+    assert "last used 3\xa0hours ago" in html
 
 
 def test_another_users_apps_are_not_listed(client, user):

@@ -95,6 +95,24 @@ def test_create_defaults_to_authorization_code_and_refresh_token(db, capsys):
     assert data["grant_types"] == ["authorization_code", "refresh_token"]
 
 
+def test_create_a_resource_server_that_only_introspects(db, capsys):
+    # As docs/resource-server.md shows it: no grant, no redirect URI.
+    data = run_json(capsys, "create", "--name", "Billing API", "--introspect")
+    assert data["grant_types"] == [] and data["may_introspect"] is True
+    assert data["client_secret"].startswith("ofcs_")
+    # With a redirect URI, the usual grants stay the default.
+    data = run_json(
+        capsys,
+        "create",
+        "--name",
+        "B",
+        "--introspect",
+        "--redirect-uri",
+        "https://b.example.com/cb",
+    )
+    assert data["grant_types"] == ["authorization_code", "refresh_token"]
+
+
 def test_create_public_client_has_no_secret(db, capsys):
     data = run_json(
         capsys, "create", "--name", "CLI", "--public", "--redirect-uri", "http://127.0.0.1/cb"

@@ -134,6 +134,7 @@ def test_opaque_stays_the_default(client, machine):
         ("ofat_" + "A" * 39 + "x9Qa", "ofat_…x9Qa"),
         ("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlx9Qa", "…x9Qa"),
         ("averyverylongprefix_" + "A" * 40, "…AAAA"),
+        ("my_secret_chosen_by_someone", "…eone"),  # not our prefix: only the tail
     ],
 )
 def test_every_format_gets_a_hint_that_fits_its_column(value, expected):

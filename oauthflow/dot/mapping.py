@@ -62,8 +62,27 @@ GRANTS: dict[str, tuple[list[str], str]] = {
 _CHECKSUM = re.compile(r"[0-9a-f]{64}")
 # Django's encoded form: "<algorithm>$<fields>" (argon2 and bcrypt's have more "$"s).
 _DJANGO_HASH = re.compile(r"([a-z0-9_]+)\$.+", re.DOTALL)
+# The algorithms of the hashers Django has shipped: a secret in clear that happens to
+# hold a "$" is not mistaken for a hash.
+_DJANGO_ALGORITHMS = {
+    "pbkdf2_sha256",
+    "pbkdf2_sha1",
+    "argon2",
+    "bcrypt_sha256",
+    "bcrypt",
+    "scrypt",
+    "sha1",
+    "md5",
+    "unsalted_sha1",
+    "unsalted_md5",
+    "crypt",
+}
 #: The hint of a secret known only by DOT's hash.
 LEGACY_HINT = "(DOT hash)"
+#: How the hint of an imported token or code starts (oauthflow's own start "of").
+IMPORTED_HINT = "dot_…"
+#: oauthflow's client_id column.
+_CLIENT_ID_MAX: int = getattr(Client._meta.get_field("client_id"), "max_length", None) or 100
 
 
 def client_from_application(
@@ -128,7 +147,10 @@ def _set_secret(client: Client, app: dict[str, Any]) -> list[str]:
         return []
     if not secret:
         return ["is confidential but had no secret: rotate one (oauthflow_client rotate-secret)"]
-    algorithm = _hash_algorithm(secret) if app.get("hash_client_secret", True) else None
+    # As DOT decides at each check, whatever hash_client_secret says: a hash is a hash
+    # (a secret saved while the flag was on stays hashed after it is turned off). A hash
+    # by a Django hasher this site lacks is recognised by its algorithm's name.
+    algorithm = _hash_algorithm(secret)
     if algorithm is None:
         # DOT stored it in clear (hash_client_secret off, or a secret from before DOT 2).
         client.secret_digest = tokens.digest(secret)
@@ -159,7 +181,7 @@ def _hash_algorithm(secret: str) -> str | None:
         return str(identify_hasher(secret).algorithm)
     except ValueError:
         match = _DJANGO_HASH.fullmatch(secret)
-        return match.group(1) if match else None
+        return match.group(1) if match and match.group(1) in _DJANGO_ALGORITHMS else None
 
 
 def _check(client: Client) -> list[str]:
@@ -182,16 +204,20 @@ def _check(client: Client) -> list[str]:
 
 
 def credential(row: dict[str, Any], field: str) -> tuple[str, str] | None:
-    """(digest, hint) for a DOT token or code, or None when it cannot be used here."""
+    """(digest, hint) for a DOT token or code, or None when it cannot be used here.
+
+    The hint starts with IMPORTED_HINT: it says where the row came from, and lets a later
+    run find the rows it imported (``Importer._withdraw``).
+    """
     value = row.get(field) or ""
     if value:
         if not tokens.is_plausible(value):
             return None  # oauthflow refuses such a value before looking it up
-        return tokens.digest(value), tokens.hint(value)
+        return tokens.digest(value), IMPORTED_HINT + value[-4:]
     checksum = row.get("token_checksum") or ""
     if _CHECKSUM.fullmatch(checksum):
         # DOT's checksum is the SHA-256 of the token, exactly oauthflow's digest.
-        return checksum, ""
+        return checksum, IMPORTED_HINT
     return None
 
 
@@ -199,3 +225,13 @@ def map_scope(scope: str, scope_map: dict[str, str]) -> str:
     """A scope string with names renamed (``--scope old=new``) or dropped (``old=``)."""
     mapped = (scope_map.get(name, name) for name in scope.split())
     return " ".join(dict.fromkeys(name for name in mapped if name))
+
+
+def application_refusal(app: dict[str, Any]) -> str | None:
+    """Why a DOT application cannot become a client here, or None."""
+    client_id = app.get("client_id")
+    if not isinstance(client_id, str) or not client_id:
+        return "no client_id"
+    if len(client_id) > _CLIENT_ID_MAX:
+        return f"a client_id longer than {_CLIENT_ID_MAX} characters"
+    return None

@@ -36,6 +36,8 @@ class Report:
     unknown_scopes: Counter[str] = field(default_factory=Counter)
     #: The default scopes each new client gets (DOT's DEFAULT_SCOPES).
     default_scopes: list[str] = field(default_factory=list)
+    #: Rows an earlier run imported that DOT no longer has live, revoked by this run.
+    withdrawn: dict[str, int] = field(default_factory=dict)
 
     def render(self) -> str:
         done = "would import" if self.dry_run else "imported"
@@ -58,6 +60,14 @@ class Report:
         if skipped:
             lines += ["", "Skipped (DOT itself would refuse these, or oauthflow cannot use them):"]
             lines += skipped
+        if any(self.withdrawn.values()):
+            verb = "Would revoke" if self.dry_run else "Revoked"
+            lines += [
+                "",
+                f"{verb} what an earlier run imported and DOT no longer honours (expired, "
+                "rotated, revoked or deleted since):",
+            ]
+            lines += [f"  {count} {kind}" for kind, count in self.withdrawn.items() if count]
         if any(self.not_imported.values()):
             lines += ["", "Not imported (oauthflow has no place for them yet):"]
             lines += [f"  {count} {kind}" for kind, count in self.not_imported.items() if count]

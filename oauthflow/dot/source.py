@@ -26,6 +26,11 @@ _FOREIGN_KEYS = ("user", "application", "access_token", "source_refresh_token", 
 _DATETIMES = ("created", "updated", "expires", "revoked")
 
 
+#: The user of a dumped row whose natural key names no user here: such a row is skipped,
+#: never imported without a user (it would act as its client).
+MISSING_USER = "<no such user>"
+
+
 class DotSourceError(Exception):
     """The DOT data cannot be read (not installed, not a dump, unreadable)."""
 
@@ -89,15 +94,23 @@ class InstalledSource:
         return 0 if model is None else model._default_manager.count()
 
     def access_tokens(self, ids: Iterable[Any]) -> dict[Any, dict[str, Any]]:
-        manager = self._models["accesstoken"]._default_manager
-        rows = manager.filter(pk__in=list(ids)).values("pk", "expires", "scope")
+        model = self._models["accesstoken"]
+        # "resource" (RFC 8707) came with DOT 3.
+        fields = [f for f in ("pk", "expires", "scope", "resource") if f == "pk" or _has(model, f)]
+        rows = model._default_manager.filter(pk__in=list(ids)).values(*fields)
         return {row["pk"]: row for row in rows}
 
 
 class DumpSource:
     """A ``dumpdata`` JSON file of DOT's models (natural foreign keys allowed for users)."""
 
-    def __init__(self, path: str | Path, *, refresh_token_expiry: timedelta | None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        refresh_token_expiry: timedelta | None,
+        users_by_pk: bool = False,
+    ) -> None:
         self.default_scopes: list[str] = []
         try:
             with open(path, encoding="utf-8") as file:
@@ -111,6 +124,20 @@ class DumpSource:
             kind = _kind_of(obj)
             if kind is not None:
                 self._rows[kind].append(_row_of(obj))
+        by_pk = any(
+            isinstance(obj, dict)
+            and isinstance(obj.get("fields"), dict)
+            and obj["fields"].get("user") is not None
+            and not isinstance(obj["fields"]["user"], list)
+            for obj in objects
+        )
+        if by_pk and not users_by_pk:
+            raise DotSourceError(
+                f"{path} names users by primary key: in another database the same key "
+                "may be someone else. Dump with `dumpdata oauth2_provider --natural-foreign` "
+                "(users by username), or pass --users-by-pk if this database's users are "
+                "the same rows (a copy of the same database)."
+            )
         if not any(self._rows.values()):
             raise DotSourceError(
                 f"{path} holds no django-oauth-toolkit rows: make it with "
@@ -176,7 +203,7 @@ def _user_pk(value: Any) -> Any:
         try:
             return manager.get_by_natural_key(*value).pk
         except get_user_model().DoesNotExist:
-            return None
+            return MISSING_USER
     return value
 
 
@@ -191,3 +218,7 @@ def _as_timedelta(value: Any) -> timedelta | None:
         raise ImproperlyConfigured(
             "OAUTH2_PROVIDER['REFRESH_TOKEN_EXPIRE_SECONDS'] must be seconds or a timedelta."
         ) from exc
+
+
+def _has(model: Any, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())

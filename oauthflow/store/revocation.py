@@ -52,6 +52,14 @@ def revoke_access_token(token: AccessToken, *, by: str) -> int:
     )
 
 
+def revoke_rows(model: type[Any], pks: list[Any], *, by: str) -> int:
+    """Revoke these rows of one credential model (the DOT import's clean-up of what DOT
+    itself no longer honours); families and consents are left alone."""
+    if not pks:
+        return 0
+    return _revoke({"pk__in": pks}, by=by, client=None, user=None, family=None, models=(model,))
+
+
 def revoke_client(client: Client, *, by: str) -> int:
     """Revoke everything ever issued to ``client`` (its consents stay: see ``revoke_grant``)."""
     return _revoke({"client": client}, by=by, client=client, user=None, family=None)
@@ -120,8 +128,9 @@ def _revoke(
             count += model.objects.filter(**filters).revoke(now)
         # Selected after the UPDATE, by the timestamp it wrote: exactly the rows this
         # call revoked, even ones committed by others while it ran.
-        invalidated = AccessToken.objects.filter(**filters, revoked_at=now)
-        access_tokens_invalidated.send(sender=AccessToken, tokens=invalidated)
+        if AccessToken in models:
+            invalidated = AccessToken.objects.filter(**filters, revoked_at=now)
+            access_tokens_invalidated.send(sender=AccessToken, tokens=invalidated)
         signals.send(
             signals.token_revoked,
             sender=AccessToken,

@@ -13,4 +13,5 @@ urlpatterns = [
     path("o/token/", oauthflow_views.token),
     path("o/revoke_token/", oauthflow_views.revoke),
     path("o/introspect/", oauthflow_views.introspect),
+    path("o/authorized_tokens/", oauthflow_views.authorized_apps),
 ]

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_pages_keep_their_stylesheet_with_debug_off(tmp_path):
+@contextmanager
+def example_without_debug(tmp_path: Path) -> Iterator[str]:
+    """The example site under runserver with DEBUG off, as a deployment runs it; its URL."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
@@ -49,12 +53,21 @@ def test_pages_keep_their_stylesheet_with_debug_off(tmp_path):
     try:
         for _ in range(100):
             try:
-                page = requests.get(f"{base}/accounts/login/", timeout=2)
+                requests.get(f"{base}/accounts/login/", timeout=2)
                 break
             except requests.ConnectionError:
                 time.sleep(0.1)
         else:
             pytest.fail("the example site did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_pages_keep_their_stylesheet_with_debug_off(tmp_path):
+    with example_without_debug(tmp_path) as base:
+        page = requests.get(f"{base}/accounts/login/", timeout=5)
         assert page.status_code == 200
         stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.text)
         assert stylesheets
@@ -62,6 +75,3 @@ def test_pages_keep_their_stylesheet_with_debug_off(tmp_path):
             css = requests.get(base + href, timeout=5)
             assert css.status_code == 200, href
             assert css.headers["Content-Type"].startswith("text/css")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

@@ -78,8 +78,10 @@ def test_client_credentials_token_has_no_user(db):
         "ofat_" + "a" * 124,  # one past MAX_LENGTH
         "ofat_abc def",
         "ofat_abcé",
-        "a=b",  # padding only at the end (RFC 6750 b64token)
+        "abcdefgh=ijk",  # padding only at the end (RFC 6750 b64token)
         "ofat_abc,def",
+        "short",
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",  # a JWT is never an opaque token
         "ofat_\x00",
         "\ud800",
     ],

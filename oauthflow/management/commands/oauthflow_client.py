@@ -128,7 +128,8 @@ class Command(BaseCommand):
             choices=grant_types,
             metavar="GRANT_TYPE",
             help=f"One of {', '.join(grant_types)}; repeat for several. "
-            f"Default: {' and '.join(DEFAULT_GRANT_TYPES)}.",
+            f"Default: {' and '.join(DEFAULT_GRANT_TYPES)}, or none with --introspect and "
+            "no --redirect-uri (a resource server that only introspects).",
         )
         create.add_argument(
             "--scope",
@@ -194,7 +195,7 @@ class Command(BaseCommand):
             name=options["name"],
             client_type=Client.PUBLIC if options["public"] else Client.CONFIDENTIAL,
             redirect_uris="\n".join(options["redirect_uris"]),
-            grant_types=" ".join(options["grant_types"] or DEFAULT_GRANT_TYPES),
+            grant_types=" ".join(_grant_types(options)),
             allowed_scopes=" ".join(_split(options["scopes"])),
             default_scopes=" ".join(_split(options["default_scopes"])),
             skip_consent=options["skip_consent"],
@@ -350,3 +351,13 @@ def _is_utf8(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _grant_types(options: dict[str, Any]) -> list[str]:
+    """The grant types asked for; by default the usual ones, or none for a client that
+    only introspects (``--introspect`` and no redirect URI: a resource server)."""
+    if options["grant_types"]:
+        return list(options["grant_types"])
+    if options["introspect"] and not options.get("redirect_uris"):
+        return []
+    return list(DEFAULT_GRANT_TYPES)

@@ -55,6 +55,13 @@ class Command(BaseCommand):
             help="DOT's REFRESH_TOKEN_EXPIRE_SECONDS, for a --dump (with DOT installed it "
             "is read from its settings). Refresh tokens DOT would refuse are skipped.",
         )
+        parser.add_argument(
+            "--users-by-pk",
+            action="store_true",
+            help="With --dump: match users by primary key (the dump comes from a copy of "
+            "this database). Without it, the dump must name users by natural key "
+            "(dumpdata --natural-foreign).",
+        )
         parser.add_argument("--batch-size", type=int, default=1000, help="Rows per batch.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -83,8 +90,18 @@ def _source(options: dict[str, Any]) -> Source:
     if seconds is not None and seconds < 0:
         raise CommandError("--refresh-token-expire-seconds must not be negative.")
     if options["dump"]:
+        if seconds is None:
+            raise CommandError(
+                "--dump needs --refresh-token-expire-seconds: DOT's "
+                "REFRESH_TOKEN_EXPIRE_SECONDS (0 if it was not set: no expiry), so that "
+                "refresh tokens DOT would refuse are not imported."
+            )
         expiry = timedelta(seconds=seconds) if seconds else None
-        return DumpSource(options["dump"], refresh_token_expiry=expiry)
+        return DumpSource(
+            options["dump"], refresh_token_expiry=expiry, users_by_pk=options["users_by_pk"]
+        )
+    if options["users_by_pk"]:
+        raise CommandError("--users-by-pk is for --dump.")
     if seconds is not None:
         raise CommandError(
             "--refresh-token-expire-seconds is for --dump; with DOT installed its own "

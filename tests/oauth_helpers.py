@@ -65,8 +65,13 @@ def token_request(http, client, data: dict, *, auth: str = "basic"):
         data.update(client_id=client.client_id, client_secret=client.secret)
     elif auth == "none" or not client.is_confidential:
         data.setdefault("client_id", client.client_id)
+    return post_form(http, TOKEN, data, **headers)
+
+
+def post_form(http, url: str, data: dict, **headers):
+    """POST ``data`` form-encoded, as OAuth endpoints take it (RFC 6749 §4.1.3)."""
     return http.post(
-        TOKEN, urlencode(data), content_type="application/x-www-form-urlencoded", **headers
+        url, urlencode(data), content_type="application/x-www-form-urlencoded", **headers
     )
 
 

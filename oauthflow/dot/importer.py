@@ -169,7 +169,7 @@ class Importer:
                 token = access.get(row.get("access_token_id"))
                 if why is None and token is None:
                     why = "no access token (DOT refuses such a refresh token too)"
-                if why is None and (row.get("resource") or (token or {}).get("resource")):
+                if why is None and token is not None and token.get("resource"):
                     why = _RESOURCE
                 deadline = None
                 if why is None and token is not None and dot_expiry:
@@ -261,18 +261,13 @@ class Importer:
             if rotated_at and dot_used_at and _ms(rotated_at) == _ms(dot_used_at):
                 continue  # imported as used by an earlier run
             if rotated_at is None:
-                self.report.withdrawn["refresh tokens marked used"] = (
-                    self.report.withdrawn.get("refresh tokens marked used", 0) + 1
-                )
+                self.report.withdrawn["refresh tokens marked used"] += 1
                 if self.commit:
                     RefreshToken.objects.filter(pk=pk, rotated_at__isnull=True).update(
                         rotated_at=by_digest[digest].rotated_at
                     )
             else:
-                self.report.withdrawn["authorizations used at both DOT and oauthflow"] = (
-                    self.report.withdrawn.get("authorizations used at both DOT and oauthflow", 0)
-                    + 1
-                )
+                self.report.withdrawn["authorizations used at both DOT and oauthflow"] += 1
                 self._used_twice.add(family)
 
     def _import_access_tokens(self) -> None:
@@ -283,10 +278,6 @@ class Importer:
             rows = []
             for row in batch:
                 why = self._refusal(row, users)
-                if why is None and row["expires"] <= self.now:
-                    why = "expired"
-                if why is None and (row.get("resource") or []):
-                    why = _RESOURCE
                 found = None if why else mapping.credential(row, "token")
                 if why or found is None:
                     tally.skipped[why or _UNUSABLE] += 1
@@ -310,10 +301,6 @@ class Importer:
             rows = []
             for row in batch:
                 why = self._refusal(row, users)
-                if why is None and row["expires"] <= self.now:
-                    why = "expired"
-                if why is None and (row.get("resource") or []):
-                    why = _RESOURCE
                 method = row.get("code_challenge_method") or ""
                 if why is None and method not in ("", "S256"):
                     why = f"PKCE method {method!r}, which oauthflow refuses (RFC 9700 §2.1.1)"
@@ -335,11 +322,16 @@ class Importer:
             self._write(AuthorizationCode, rows, tally)
 
     def _refusal(self, row: dict[str, Any], users: set[Any]) -> str | None:
+        """Why a token or code cannot come over, whatever its kind, or None."""
         if row.get("application_id") not in self._clients:
             return "its application was not imported"
         if row.get("user_id") is not None and row["user_id"] not in users:
             # Never imported without its user: it would act as its client.
             return "its user was not found"
+        if row.get("expires") is not None and row["expires"] <= self.now:
+            return "expired"  # access tokens and codes; DOT's refresh tokens have no expiry
+        if row.get("resource"):
+            return _RESOURCE
         return None
 
     def _common(self, row: dict[str, Any], *, consent: bool = True) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class Report:
     #: The default scopes each new client gets (DOT's DEFAULT_SCOPES).
     default_scopes: list[str] = field(default_factory=list)
     #: Rows an earlier run imported that DOT no longer has live, revoked by this run.
-    withdrawn: dict[str, int] = field(default_factory=dict)
+    withdrawn: Counter[str] = field(default_factory=Counter)
 
     def render(self) -> str:
         done = "would import" if self.dry_run else "imported"

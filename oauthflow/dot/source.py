@@ -119,11 +119,6 @@ class DumpSource:
             raise DotSourceError(f"Cannot read {path}: {exc}") from exc
         if not isinstance(objects, list):
             raise DotSourceError(f"{path} is not a dumpdata file (a JSON list of objects).")
-        self._rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
-        for obj in objects:
-            kind = _kind_of(obj)
-            if kind is not None:
-                self._rows[kind].append(_row_of(obj))
         by_pk = any(
             isinstance(obj, dict)
             and isinstance(obj.get("fields"), dict)
@@ -138,6 +133,12 @@ class DumpSource:
                 "(users by username), or pass --users-by-pk if this database's users are "
                 "the same rows (a copy of the same database)."
             )
+        self._rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+        users = _UserKeys()
+        for obj in objects:
+            kind = _kind_of(obj)
+            if kind is not None:
+                self._rows[kind].append(_row_of(obj, users))
         if not any(self._rows.values()):
             raise DotSourceError(
                 f"{path} holds no django-oauth-toolkit rows: make it with "
@@ -174,14 +175,14 @@ def _kind_of(obj: Any) -> str | None:
     return name if name in KINDS else None
 
 
-def _row_of(obj: dict[str, Any]) -> dict[str, Any]:
+def _row_of(obj: dict[str, Any], users: _UserKeys) -> dict[str, Any]:
     fields = obj.get("fields")
     if not isinstance(fields, dict) or "pk" not in obj:
         raise DotSourceError(f"Not a dumpdata object: {obj.get('model')} without pk or fields.")
     row = {"id": obj["pk"]}
     for name, value in fields.items():
         if name in _FOREIGN_KEYS:
-            row[f"{name}_id"] = _user_pk(value) if name == "user" else value
+            row[f"{name}_id"] = users.pk(value) if name == "user" else value
         elif name in _DATETIMES and isinstance(value, str):
             row[name] = _parse_datetime(value)
         else:
@@ -196,15 +197,25 @@ def _parse_datetime(value: str) -> datetime:
     return parsed
 
 
-def _user_pk(value: Any) -> Any:
-    """A user's pk, from a pk or a natural key (``dumpdata --natural-foreign``)."""
-    if isinstance(value, list):
-        manager = get_user_model()._default_manager
-        try:
-            return manager.get_by_natural_key(*value).pk
-        except get_user_model().DoesNotExist:
-            return MISSING_USER
-    return value
+class _UserKeys:
+    """Users' pks from the natural keys of a dump, each looked up once: a user holds many
+    tokens."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[Any, ...], Any] = {}
+
+    def pk(self, value: Any) -> Any:
+        """A user's pk, from a pk or a natural key (``dumpdata --natural-foreign``)."""
+        if not isinstance(value, list):
+            return value
+        key = tuple(value)
+        if key not in self._found:
+            model = get_user_model()
+            try:
+                self._found[key] = model._default_manager.get_by_natural_key(*key).pk
+            except model.DoesNotExist:
+                self._found[key] = MISSING_USER
+        return self._found[key]
 
 
 def _as_timedelta(value: Any) -> timedelta | None:

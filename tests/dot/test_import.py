@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -21,7 +20,7 @@ from oauthflow.dot.importer import Importer
 from oauthflow.models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
 from tests import factories
 from tests.dot.conftest import REDIRECT_URI, import_dot
-from tests.oauth_helpers import TOKEN, authorize_url, new_verifier, query_of
+from tests.oauth_helpers import TOKEN, authorize_url, new_verifier, post_form, query_of
 from tests.oauth_helpers import basic as basic_header
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
@@ -36,9 +35,7 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 
 def our_token(http, data, **headers):
     """A request to oauthflow's token endpoint."""
-    return http.post(
-        TOKEN, urlencode(data), content_type="application/x-www-form-urlencoded", **headers
-    )
+    return post_form(http, TOKEN, data, **headers)
 
 
 def table(report: str) -> dict[str, list[int]]:
@@ -383,20 +380,18 @@ def test_clients_not_yet_updated_can_keep_dots_paths(client, printer):
     import_dot("--commit")
     app = printer["app"]
 
-    response = client.post(
+    response = post_form(
+        client,
         "/o/token/",
-        urlencode(
-            {"grant_type": "refresh_token", "refresh_token": printer["current"]["refresh_token"]}
-        ),
-        content_type="application/x-www-form-urlencoded",
+        {"grant_type": "refresh_token", "refresh_token": printer["current"]["refresh_token"]},
         **basic(app.client_id, app.secret),
     )
 
     assert response.status_code == 200, response.content
-    revoked = client.post(
+    revoked = post_form(
+        client,
         "/o/revoke_token/",
-        urlencode({"token": response.json()["access_token"]}),
-        content_type="application/x-www-form-urlencoded",
+        {"token": response.json()["access_token"]},
         **basic(app.client_id, app.secret),
     )
     assert revoked.status_code == 200

@@ -38,21 +38,59 @@ class DefaultAdapter:
     """What oauthflow does when the site says nothing."""
 
     def get_subject(self, user: Any) -> str:
-        """The subject identifier (``sub``) of ``user``, as introspection reports it.
+        """The subject identifier (``sub``) of ``user``: introspection reports it, and
+        OpenID Connect's ID tokens and UserInfo carry it for clients with public subjects.
 
-        The default is the primary key as a string: unique, and never reassigned. Override
-        it when the primary key must not leave the site (a sequential id tells how many
-        users there are), with a value just as stable: clients key their accounts on it.
+        The default is a random value stored for the user on first use
+        (``oauthflow.subjects``): stable, kept by a database restore, and it does not
+        reveal the primary key (a sequential id tells how many users there are). Override
+        it with a value just as stable, never reassigned: clients key their accounts on it.
         """
-        return str(user.pk)
+        from .subjects import public_subject
+
+        return public_subject(user)
 
     def get_user_claims(self, user: Any, scopes: Iterable[str]) -> dict[str, Any]:
-        """Claims about ``user`` a client may learn with ``scopes``.
+        """Claims about ``user`` a client granted ``scopes`` may learn (OpenID Connect Core
+        §5.4): ID tokens and the UserInfo endpoint carry them.
 
-        None by default: plain OAuth releases nothing about the user beyond ``sub``.
-        OpenID Connect's UserInfo and ID tokens will ask this hook, e.g.
-        ``{"email": user.email}`` when ``"email" in scopes``.
+        The default reads Django's user model: ``profile`` gives ``name``, ``given_name``,
+        ``family_name`` and ``preferred_username``; ``email`` gives ``email``, and
+        ``email_verified`` only when :meth:`is_email_verified` says so. Empty values are
+        left out. ``address`` and ``phone`` give nothing, as Django's user has neither:
+        add them here. Plain OAuth scopes release nothing. Add a claim with a line::
+
+            def get_user_claims(self, user, scopes):
+                claims = super().get_user_claims(user, scopes)
+                if "phone" in scopes:
+                    claims["phone_number"] = user.profile.phone
+                return claims
         """
+        scopes = set(scopes)
+        claims: dict[str, Any] = {}
+        if "profile" in scopes:
+            full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+            claims["name"] = full_name
+            claims["given_name"] = getattr(user, "first_name", "")
+            claims["family_name"] = getattr(user, "last_name", "")
+            claims["preferred_username"] = user.get_username()
+        if "email" in scopes:
+            email = getattr(user, "email", "")
+            claims["email"] = email
+            verified = self.is_email_verified(user) if email else None
+            if verified is not None:
+                claims["email_verified"] = verified
+        return {name: value for name, value in claims.items() if value not in ("", None)}
+
+    def is_email_verified(self, user: Any) -> bool | None:
+        """Whether the site checked that ``user`` controls their address; None (the
+        default) when it does not know, and then ``email_verified`` is left out: Django
+        does not check addresses, and a relying party may trust a ``true``."""
+        return None
+
+    def get_authentication_context(self, request: HttpRequest, user: Any) -> dict[str, Any]:
+        """How ``user`` signed in, for ID tokens: ``{"acr": "...", "amr": ["pwd", "otp"]}``
+        (RFC 8176 values), or ``{}`` (the default) when the site does not say."""
         return {}
 
     def may_skip_consent(

@@ -11,6 +11,7 @@ import secrets
 import time
 import uuid
 from datetime import datetime
+from urllib.parse import urlsplit
 from typing import Any
 
 from django.conf import settings
@@ -73,6 +74,22 @@ def _validate_scopes(value: str) -> None:
     bad = [s for s in value.split() if not is_valid_scope_token(s)]
     if bad:
         raise ValidationError(_("Invalid scope name(s): %(bad)s."), params={"bad": ", ".join(bad)})
+
+
+#: ID token signing algorithms a client may be given (never ``none``).
+ID_TOKEN_ALGORITHMS = [("RS256", "RS256"), ("ES256", "ES256")]
+SUBJECT_TYPES = [("public", _("public")), ("pairwise", _("pairwise"))]
+
+
+def _validate_backchannel_logout_uri(value: str) -> None:
+    # The same rules as a redirect URI (absolute, no fragment, https or loopback http),
+    # and one URI only.
+    if len(value.split()) > 1:
+        raise ValidationError(_("Only one back-channel logout URI."))
+    if value:
+        validate_redirect_uri(value)
+        if not value.lower().startswith(("https://", "http://")):
+            raise ValidationError(_("A back-channel logout URI is an http(s) URL."))
 
 
 def new_family_id() -> uuid.UUID:
@@ -178,6 +195,50 @@ class Client(models.Model):
         default=False,
         help_text=_("May call the token introspection endpoint (RFC 7662)."),
     )
+    # OpenID Connect (oauthflow.oidc): registration metadata, as in OpenID Connect
+    # Dynamic Client Registration 1.0 §2 and the logout specifications.
+    post_logout_redirect_uris = models.TextField(
+        _("post-logout redirect URIs"),
+        blank=True,
+        validators=[_validate_redirect_uris],
+        help_text=_(
+            "One per line. After signing out at the provider, the user may be sent back "
+            "to one of these (exact match)."
+        ),
+    )
+    backchannel_logout_uri = models.TextField(
+        _("back-channel logout URI"),
+        blank=True,
+        validators=[_validate_backchannel_logout_uri],
+        help_text=_(
+            "Where the provider POSTs a logout token when the user's session ends "
+            "(OpenID Connect Back-Channel Logout 1.0)."
+        ),
+    )
+    id_token_signed_response_alg = models.CharField(
+        _("ID token signing algorithm"),
+        max_length=10,
+        choices=ID_TOKEN_ALGORITHMS,
+        default="RS256",
+    )
+    subject_type = models.CharField(
+        _("subject type"),
+        max_length=10,
+        choices=SUBJECT_TYPES,
+        default="public",
+        help_text=_(
+            "Public: the same sub for every client. Pairwise: a sub of its own for the "
+            "client's sector, so clients cannot link their users (OpenID Connect Core §8)."
+        ),
+    )
+    sector_identifier_uri = models.URLField(
+        _("sector identifier URI"),
+        blank=True,
+        help_text=_(
+            "Pairwise only: clients with the same sector (this URI's host) see the same "
+            "sub. Empty: the host of the redirect URIs, which must then share one host."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -279,6 +340,19 @@ class Client(models.Model):
                     "URI) cannot skip consent: any program on the device could use its "
                     "client_id (RFC 8252 §8.6)."
                 )
+            )
+        if self.subject_type == "pairwise" and not self.sector_identifier_uri:
+            hosts = {urlsplit(uri).hostname for uri in self.redirect_uri_list}
+            if len(hosts) > 1:
+                errors.setdefault("sector_identifier_uri", []).append(
+                    gettext(
+                        "A pairwise client whose redirect URIs are on several hosts needs a "
+                        "sector identifier URI (OpenID Connect Core §8.1)."
+                    )
+                )
+        if self.sector_identifier_uri and not self.sector_identifier_uri.startswith("https://"):
+            errors.setdefault("sector_identifier_uri", []).append(
+                gettext("The sector identifier URI must use https.")
             )
         known = known_scopes()
         for field in ("allowed_scopes", "default_scopes"):
@@ -631,3 +705,101 @@ class Consent(models.Model):
 
     def covers(self, scope: str) -> bool:
         return set(scope_to_list(scope)) <= set(self.scope_list)
+
+
+class Subject(models.Model):
+    """A user's subject identifiers (``sub``): random, so they say nothing about the
+    user's row, and stored, so they survive a restore of the database as they are.
+
+    ``public`` is the one most clients see; a pairwise client sees an HMAC of its sector
+    under ``pairwise_key`` (OpenID Connect Core §8.1), which no client can link to
+    another sector's without that key. ``oauthflow.subjects`` makes and reads them.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="oauthflow_subject",
+    )
+    public = models.CharField(_("public subject"), max_length=64, editable=False)
+    pairwise_key = models.CharField(_("pairwise key"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+        constraints = [
+            models.UniqueConstraint(fields=["public"], name="oauthflow_subject_public_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.public
+
+
+class SigningKey(models.Model):
+    """A key the server signs with (ID tokens), its public part published at the JWKS
+    endpoint. ``oauthflow.keys`` owns the life cycle: published before it signs, kept
+    published after it stops until what it signed has expired."""
+
+    kid = models.CharField(_("key ID"), max_length=64, editable=False)
+    alg = models.CharField(_("algorithm"), max_length=10, choices=ID_TOKEN_ALGORITHMS)
+    public_jwk = models.JSONField(_("public key"), editable=False)
+    #: The private JWK, encrypted (Fernet) under SIGNING_KEY_ENCRYPTION_KEYS.
+    private_jwk_encrypted = models.TextField(_("private key (encrypted)"), editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    signs_from = models.DateTimeField(
+        _("signs from"), help_text=_("Published at once; used for signing from this time.")
+    )
+    retired_at = models.DateTimeField(
+        _("retired"),
+        null=True,
+        blank=True,
+        help_text=_("No longer signs; published until what it signed has expired."),
+    )
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        ordering = ["-signs_from", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["kid"], name="oauthflow_signingkey_kid")]
+
+    def __str__(self) -> str:
+        return f"{self.alg} {self.kid}"
+
+
+class Authentication(models.Model):
+    """How the user signed in for one OpenID Connect authorization, kept for the tokens
+    issued from it (the ``family`` of its code): the subject the client sees, the nonce,
+    when and how the user authenticated, the claims asked for, and the browser session
+    (``sid``) that back-channel logout ends."""
+
+    family = models.UUIDField(_("family"), editable=False)
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    sub = models.CharField(_("subject"), max_length=255)
+    sid = models.CharField(_("session ID"), max_length=64, blank=True, db_index=True)
+    nonce = models.TextField(_("nonce"), blank=True)
+    auth_time = models.DateTimeField(_("authenticated"), null=True, blank=True)
+    acr = models.CharField(_("ACR"), max_length=255, blank=True)
+    amr = models.CharField(_("AMR"), max_length=255, blank=True)
+    claims = models.JSONField(_("requested claims"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("authentication")
+        verbose_name_plural = _("authentications")
+        constraints = [
+            models.UniqueConstraint(fields=["family"], name="oauthflow_authentication_family")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sub} @ {self.client_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from .settings import oauthflow_settings
 
@@ -26,9 +27,22 @@ def list_to_scope(scopes: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(scopes))
 
 
-def known_scopes() -> dict[str, str]:
-    """The server's scopes and their descriptions, from ``OAUTHFLOW['SCOPES']``."""
-    return oauthflow_settings.SCOPES
+#: Scopes a capability brings (OpenID Connect's ``openid``, ``profile``...), with their
+#: descriptions; ``OAUTHFLOW['SCOPES']`` may reword them.
+_capability_scopes: dict[str, Any] = {}
+
+
+def add_scopes(scopes: dict[str, Any]) -> None:
+    """Make ``scopes`` known (from a capability's ``AppConfig.ready()``)."""
+    _capability_scopes.update(scopes)
+
+
+def known_scopes() -> dict[str, Any]:
+    """The server's scopes and their descriptions: ``OAUTHFLOW['SCOPES']``, and those a
+    capability added (the setting's words win)."""
+    if not _capability_scopes:
+        return oauthflow_settings.SCOPES
+    return {**_capability_scopes, **oauthflow_settings.SCOPES}
 
 
 def describe(scopes: Iterable[str]) -> list[tuple[str, str]]:

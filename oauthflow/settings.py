@@ -32,6 +32,8 @@ SECTIONS: dict[str, str] = {
     "The authorization server": "",
     "Resource protection": "Used by the classes that accept tokens in your views "
     "(see [Protecting your API](resource-server.md)).",
+    "OpenID Connect": "Used when `oauthflow.oidc` is in `INSTALLED_APPS` "
+    "(see [OpenID Connect](openid-connect.md)).",
     "Operations": "",
     "Policy": "",
 }
@@ -225,6 +227,41 @@ SETTINGS: tuple[Setting, ...] = (
         section="Resource protection",
         description="The alias of a Django cache (`settings.CACHES`) that caches token "
         "lookups, or `None` for no cache.",
+    ),
+    Setting(
+        name="SIGNING_KEY_ENCRYPTION_KEYS",
+        default=[],
+        type=(list, tuple),
+        section="OpenID Connect",
+        description="Keys that encrypt the private signing keys in the database (Fernet "
+        "keys: `manage.py oauthflow_keys new-encryption-key` prints one). The first "
+        "encrypts; every one decrypts, so a new one goes first and an old one stays until "
+        "`oauthflow_keys reencrypt` has run. Keep them out of the code, like `SECRET_KEY`, "
+        "but not equal to it. Empty: error `oauthflow.E011` with `DEBUG` off; with `DEBUG` "
+        "on, warning `oauthflow.W008` and a key derived from `SECRET_KEY`, for development "
+        "only.",
+    ),
+    Setting(
+        name="ID_TOKEN_LIFETIME",
+        default=3600,
+        type=int,
+        section="OpenID Connect",
+        description="How long an ID token is valid (its `exp`). A retired signing key "
+        "stays published this long after it last signed.",
+        bounds=(60, _DAY),
+        unit="seconds",
+    ),
+    Setting(
+        name="SIGNING_KEY_PUBLISH_DELAY",
+        default=3600,
+        type=int,
+        section="OpenID Connect",
+        description="A key made by `oauthflow_keys create` or `rotate` is published at "
+        "once and signs only after this delay, so relying parties that cache the JWKS "
+        "(it is served with `max-age=600`) know it before they meet it. Keep it at least "
+        "600 seconds.",
+        bounds=(0, 30 * _DAY),
+        unit="seconds",
     ),
     Setting(
         name="CLEARTOKENS_BATCH_SIZE",

@@ -4,10 +4,12 @@ Include them at the site root, ``path("", include("oauthflow.urls"))``: the endp
 under ``oauth/`` and the RFC 8414 metadata must sit at ``/.well-known/``.
 
 URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``introspect``,
-``authorized-apps``, ``metadata``, and ``login``, a sign-in page for sites without their
+``authorized-apps``, ``metadata``, and ``login``; with ``oauthflow.oidc`` installed also
+``userinfo``, ``jwks`` and ``openid-configuration``, a sign-in page for sites without their
 own (``LOGIN_URL = "oauthflow:login"``).
 """
 
+from django.apps import apps
 from django.urls import path
 
 from . import views
@@ -23,3 +25,8 @@ urlpatterns = [
     path("oauth/login/", views.login, name="login"),
     path(".well-known/oauth-authorization-server", views.metadata, name="metadata"),
 ]
+
+if apps.is_installed("oauthflow.oidc"):
+    from .oidc.urls import urlpatterns as oidc_urlpatterns
+
+    urlpatterns += oidc_urlpatterns

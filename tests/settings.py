@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "oauthflow",
+    "oauthflow.oidc",
     "tests.testapp",
     # No models and no URLs of its own here: only its templates and static files are found
     # through it. The browser tests mount it with the example site's URLconf.
@@ -137,6 +138,8 @@ OAUTHFLOW = {
         "write": "Change your data",
         "profile": "See your name and email address",
     },
+    # A fixed Fernet key: the signing keys the tests make are encrypted with it.
+    "SIGNING_KEY_ENCRYPTION_KEYS": ["mVZ4QzcqX1x2CDk9i0ECY1BI8u3o6cDbGo2sKbYB3bQ="],
 }
 
 # W001: plain http to "testserver"; W004: the issuer follows the test server's host.

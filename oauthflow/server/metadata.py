@@ -39,6 +39,9 @@ def metadata(request: HttpRequest) -> dict[str, Any]:
         url_name = getattr(endpoint, "URL_NAME", None)
         if url_name:
             body.update(endpoint.metadata(issuer + reverse(url_name)))
+    for contribute in registry.metadata_contributors():
+        for key, value in contribute(issuer).items():
+            body[key] = _merge(body.get(key), value)
     return body
 
 

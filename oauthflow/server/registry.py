@@ -38,6 +38,9 @@ class Registry:
         self._grant_extensions: list[tuple[Any, frozenset[str] | None]] = []
         self._endpoints: dict[str, Any] = {}
         self._client_auth_methods: dict[str, Callable[..., Any]] = {}
+        self._metadata: list[Callable[[str], dict[str, Any]]] = []
+        self._authorization_checks: list[Callable[..., Any]] = []
+        self._consent_details: list[Callable[..., list[str]]] = []
         self._generation = 0
         # Reentrant: registering the built-ins calls back into _load.
         self._lock = threading.RLock()
@@ -92,7 +95,42 @@ class Registry:
         self._client_auth_methods[name] = authenticate
         self._changed()
 
+    def register_metadata(self, contribute: Callable[[str], dict[str, Any]]) -> None:
+        """Entries for the metadata document (RFC 8414, OpenID Connect Discovery):
+        ``contribute(issuer)`` returns them; for what is not a grant or an endpoint."""
+        self._load()
+        self._metadata.append(contribute)
+        self._changed()
+
+    def register_authorization_check(self, check: Callable[..., Any]) -> None:
+        """A check the authorization endpoint runs once the client, the redirect URI and
+        the signed-in user are known: ``check(request, grant, user)``. It raises an
+        Authlib ``OAuth2Error`` (sent to the client) or ``oauthflow.prompt.SignInAgain``
+        (the user must sign in again), or returns to let the request go on."""
+        self._load()
+        self._authorization_checks.append(check)
+        self._changed()
+
+    def register_consent_details(self, details: Callable[..., list[str]]) -> None:
+        """Lines for the consent page beyond the scopes: ``details(grant)`` returns them
+        (what identity data the client will see, say)."""
+        self._load()
+        self._consent_details.append(details)
+        self._changed()
+
     # Reading ------------------------------------------------------------------------------
+
+    def metadata_contributors(self) -> list[Callable[[str], dict[str, Any]]]:
+        self._load()
+        return list(self._metadata)
+
+    def authorization_checks(self) -> list[Callable[..., Any]]:
+        self._load()
+        return list(self._authorization_checks)
+
+    def consent_details(self) -> list[Callable[..., list[str]]]:
+        self._load()
+        return list(self._consent_details)
 
     @property
     def generation(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
@@ -65,19 +66,29 @@ def authorize(request: HttpRequest) -> HttpResponse:
     prompt = set(payload.data.get("prompt", "").split())
     if "none" in prompt and len(prompt) > 1:
         return _redirect_error(request, grant, "invalid_request", "prompt=none stands alone.")
+    login_hint = payload.data.get("login_hint")
     if user is None:
         if "none" in prompt:
             return _redirect_error(request, grant, "login_required", "The user is not signed in.")
         if "login" in prompt:
-            return redirect_to_login(prompt_login.url_with_mark(request.path, pairs))
-        return redirect_to_login(request.get_full_path())
+            return _to_login(prompt_login.url_with_mark(request.path, pairs), login_hint)
+        return _to_login(request.get_full_path(), login_hint)
     # The consent form posts back to this URL; only the page view asks for a new sign-in.
-    if (
-        "login" in prompt
-        and request.method != "POST"
-        and not prompt_login.signed_in_since(login_mark, pairs, user)
-    ):
-        return redirect_to_login(prompt_login.url_with_mark(request.path, pairs))
+    signed_in_now = prompt_login.signed_in_since(login_mark, pairs, user)
+    if "login" in prompt and request.method != "POST" and not signed_in_now:
+        return _to_login(prompt_login.url_with_mark(request.path, pairs), login_hint)
+    try:
+        for check in grant.server.registry.authorization_checks():
+            check(request, grant, user)
+    except prompt_login.SignInAgain as reason:
+        if "none" in prompt:
+            return _redirect_error(request, grant, "login_required", str(reason))
+        if request.method != "POST" and not signed_in_now:
+            return _to_login(prompt_login.url_with_mark(request.path, pairs), login_hint)
+    except OAuth2Error as error:
+        error.redirect_uri = grant.redirect_uri
+        error.state = grant.request.payload.state
+        return _error_response(request, grant.request, error)
 
     client: Client = grant.client
     scope: str = grant.request.scope
@@ -109,10 +120,24 @@ def authorize(request: HttpRequest) -> HttpResponse:
         {
             "client": client,
             "scopes": scopes.describe(scopes.scope_to_list(scope)),
+            "details": [
+                line
+                for details in grant.server.registry.consent_details()
+                for line in details(grant)
+            ],
             "redirect_uri": grant.redirect_uri,
         },
     )
     return protect(response)
+
+
+def _to_login(next_url: str, login_hint: str | None) -> HttpResponse:
+    """The sign-in page, told who the client expects (``login_hint``, OpenID Connect Core
+    §3.1.2.1) so it can fill in the name; it is only a hint, never trusted."""
+    response = redirect_to_login(next_url)
+    if login_hint:
+        response["Location"] += "&" + urlencode({"login_hint": login_hint})
+    return response
 
 
 def _grant(request: HttpRequest, grant: Any, user: Any, *, remember: bool) -> HttpResponse:

@@ -26,5 +26,13 @@ class LoginView(_LoginView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return protect(super().dispatch(request, *args, **kwargs))
 
+    def get_initial(self) -> dict[str, Any]:
+        # The client's guess at who signs in (OpenID Connect login_hint): a convenience.
+        initial = super().get_initial()
+        hint = self.request.GET.get("login_hint", "")
+        if hint and len(hint) <= 150:
+            initial["username"] = hint
+        return initial
+
 
 login = LoginView.as_view()

@@ -12,6 +12,7 @@ from authlib.oauth2.rfc6749 import (
     grants,
 )
 from authlib.oauth2.rfc6749.hooks import hooked
+from django.db import router, transaction
 
 from ... import tokens
 from ...models import AuthorizationCode, Client, GrantType
@@ -79,16 +80,21 @@ class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
         return tokens.generate(tokens.AUTHORIZATION_CODE_PREFIX)
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> AuthorizationCode:
+        """Store the code, then run the ``after_save_authorization_code`` hooks (OpenID
+        Connect records the authentication there), all in one transaction."""
         data = request.payload.data
-        return issue_code(
-            code,
-            client=request.client,
-            user=request.user,
-            scope=request.scope or "",
-            redirect_uri=data.get("redirect_uri") or "",
-            code_challenge=data.get("code_challenge") or "",
-            code_challenge_method=data.get("code_challenge_method") or "",
-        )
+        with transaction.atomic(using=router.db_for_write(AuthorizationCode)):
+            saved = issue_code(
+                code,
+                client=request.client,
+                user=request.user,
+                scope=request.scope or "",
+                redirect_uri=data.get("redirect_uri") or "",
+                code_challenge=data.get("code_challenge") or "",
+                code_challenge_method=data.get("code_challenge_method") or "",
+            )
+            self.execute_hook("after_save_authorization_code", saved)
+        return saved
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         # Reuse detection only within the code's short lifetime: an old code found in a

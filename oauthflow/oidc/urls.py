@@ -1,0 +1,12 @@
+"""OpenID Connect's URLs; ``oauthflow.urls`` includes them when the app is installed."""
+
+from django.urls import path
+
+from ..views.metadata import metadata
+from . import views
+
+urlpatterns = [
+    path("oauth/userinfo/", views.userinfo, name="userinfo"),
+    path("oauth/jwks/", views.jwks, name="jwks"),
+    path(".well-known/openid-configuration", metadata, name="openid-configuration"),
+]

@@ -6,11 +6,14 @@ Two rules shape it:
   no-store``, right after it is made (adding a confidential client, the "rotate secret"
   action). It never goes into the messages framework, a cookie, the session, the admin
   history or a log; afterwards only its hint is shown.
-* Codes and tokens are read-only. Revoking goes through the store
+* Codes, tokens and signing keys are read-only. Revoking goes through the store
   (``oauthflow.store.revocation``, so the ``token_revoked`` signal fires and caches are
   invalidated), never by editing or deleting a row; the "revoke" actions need the
   model's *change* permission. Deactivating and deleting a client are the store's too
-  (``oauthflow.store.clients``), as for ``manage.py oauthflow_client``.
+  (``oauthflow.store.clients``), as for ``manage.py oauthflow_client``. Signing keys are
+  made, rotated, retired and deleted by ``manage.py oauthflow_keys`` only (``oauthflow.keys``
+  keeps them published as long as what they signed is valid); their private part is never
+  shown, not even encrypted.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import models, router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -36,7 +39,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+from . import keys
+from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken, SigningKey
 from .server.registry import registry
 from .store import revocation
 from .store.clients import deactivate_client, delete_client
@@ -101,6 +105,15 @@ def _confirmed(request: HttpRequest) -> bool:
 # Clients ----------------------------------------------------------------------------------
 
 
+def _https_by_default(db_field: Any, **kwargs: Any) -> Any:
+    """The form field of a model field, a URL typed without a scheme meaning https. The
+    admin builds its forms with its own callback (the declared fields below cover those);
+    this one serves the form class the admin derives to leave out read-only fields."""
+    if isinstance(db_field, models.URLField):
+        kwargs.update(_HTTPS_BY_DEFAULT)
+    return db_field.formfield(**kwargs)
+
+
 class ClientAdminForm(forms.ModelForm):
     """Model validation (``Client.full_clean``) runs as for any ModelForm; grant types are
     offered as checkboxes because they are a closed set."""
@@ -115,6 +128,13 @@ class ClientAdminForm(forms.ModelForm):
     # A URL typed without a scheme means https (Django 6's default; 5.x warns otherwise).
     homepage_url = forms.URLField(required=False, max_length=200, **_HTTPS_BY_DEFAULT)
     logo_url = forms.URLField(required=False, max_length=200, **_HTTPS_BY_DEFAULT)
+    sector_identifier_uri = forms.URLField(
+        label=capfirst(Client.sector_identifier_uri.field.verbose_name),
+        help_text=Client.sector_identifier_uri.field.help_text,
+        required=False,
+        max_length=200,
+        **_HTTPS_BY_DEFAULT,
+    )
 
     class Meta:
         model = Client
@@ -131,10 +151,18 @@ class ClientAdminForm(forms.ModelForm):
             "may_introspect",
             "homepage_url",
             "logo_url",
+            "post_logout_redirect_uris",
+            "backchannel_logout_uri",
+            "id_token_signed_response_alg",
+            "subject_type",
+            "sector_identifier_uri",
         ]
+        formfield_callback = _https_by_default
         widgets = {
             "allowed_scopes": forms.TextInput(attrs={"size": 60}),
             "default_scopes": forms.TextInput(attrs={"size": 60}),
+            # One URI.
+            "backchannel_logout_uri": forms.TextInput(attrs={"size": 60}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -179,6 +207,18 @@ class ClientAdmin(admin.ModelAdmin):
         (_("Scopes"), {"fields": ("allowed_scopes", "default_scopes")}),
         (_("Trust"), {"fields": ("skip_consent", "may_introspect")}),
         (
+            _("OpenID Connect"),
+            {
+                "fields": (
+                    "post_logout_redirect_uris",
+                    "backchannel_logout_uri",
+                    "id_token_signed_response_alg",
+                    "subject_type",
+                    "sector_identifier_uri",
+                )
+            },
+        ),
+        (
             _("About"),
             {"fields": ("owner", "homepage_url", "logo_url", "created_at", "updated_at")},
         ),
@@ -198,7 +238,10 @@ class ClientAdmin(admin.ModelAdmin):
 
     #: What only staff with ``oauthflow.change_client_trust`` may set: whoever controls
     #: them can have codes sent anywhere, skip the user's say, read any token's grant, or
-    #: widen what an existing client (and every user who trusted it) may obtain.
+    #: widen what an existing client (and every user who trusted it) may obtain. The
+    #: logout URIs are redirect URIs too (where users are sent, where logout tokens go);
+    #: the subject type and sector decide whether a client can link its users to other
+    #: clients' (and changing them changes every user's ``sub`` at that client).
     trust_fields = (
         "client_type",
         "redirect_uris",
@@ -206,6 +249,10 @@ class ClientAdmin(admin.ModelAdmin):
         "allowed_scopes",
         "skip_consent",
         "may_introspect",
+        "post_logout_redirect_uris",
+        "backchannel_logout_uri",
+        "subject_type",
+        "sector_identifier_uri",
     )
     #: Of those, what staff without the permission may still set on a new client: it has
     #: no users yet, and its users will be asked.
@@ -578,3 +625,89 @@ class ConsentAdmin(RevokeOnlyAdmin):
             % {"consents": len(consents), "count": count},
             messages.SUCCESS,
         )
+
+
+# Signing keys -----------------------------------------------------------------------------
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    """The signing keys, to look at. ``manage.py oauthflow_keys`` makes, rotates, retires and
+    deletes them: by hand, a key could stop being published while ID tokens it signed are
+    still valid, or sign before relying parties have it. The encrypted private key is never
+    on a page (``exclude``)."""
+
+    list_display = ("kid", "alg", "state", "signs", "published_until")
+    list_filter = ("alg",)
+    search_fields = ("kid",)
+    exclude = ("private_jwk_encrypted",)
+    fields = (
+        "kid",
+        "alg",
+        "state",
+        "created_at",
+        "signs_from",
+        "retired_at",
+        "published_until",
+        "public_jwk",
+    )
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ["oauthflow/admin.css"]}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        # Every key's state depends on the other keys of its algorithm: work them out once
+        # for the page, from the table as it is now (not this process's copy of it).
+        changelist = super().get_changelist_instance(request)
+        states = _key_states()
+        for row in changelist.result_list:
+            row.__dict__["_oauthflow_key_state"] = states.get(row.pk)
+        return changelist
+
+    def _key_state(self, obj: SigningKey) -> keys.KeyState | None:
+        if "_oauthflow_key_state" not in obj.__dict__:
+            obj.__dict__["_oauthflow_key_state"] = _key_states().get(obj.pk)
+        state: keys.KeyState | None = obj.__dict__["_oauthflow_key_state"]
+        return state
+
+    @admin.display(description=_("signs from"), ordering="signs_from")
+    def signs(self, obj: SigningKey) -> str:
+        return _short(obj.signs_from)
+
+    @admin.display(description=_("state"))
+    def state(self, obj: SigningKey) -> str:
+        state = self._key_state(obj)
+        return str(_KEY_STATES[state.state]) if state else "-"
+
+    @admin.display(description=_("published until"))
+    def published_until(self, obj: SigningKey) -> str:
+        state = self._key_state(obj)
+        if state is None:
+            return "-"
+        if state.published_until is None:
+            return str(_("while in use"))
+        return _short(state.published_until)
+
+
+_KEY_STATES = {
+    "pending": _("pending"),
+    "signing": _("signing"),
+    "superseded": _("superseded"),
+    "retired": _("retired"),
+    "expired": _("expired"),
+}
+
+
+def _key_states() -> dict[int, keys.KeyState]:
+    table = SigningKey.objects.using(router.db_for_write(SigningKey))
+    return {s.key.pk: s for s in keys.key_states(rows=list(table))}

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.utils.functional import Promise
@@ -309,6 +310,84 @@ def _check_adapter(typed: Mapping[str, Any]) -> Messages:
     ]
 
 
+def _check_signing_key_encryption(typed: Mapping[str, Any]) -> Messages:
+    keys = typed.get("SIGNING_KEY_ENCRYPTION_KEYS")
+    if keys is None:
+        return []
+    # Imported here, as the adapter is above: only running this check loads cryptography.
+    from .keys.encryption import as_text, is_fernet_key
+
+    messages: Messages = []
+    site_secrets = {
+        str(secret)
+        for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+        if secret
+    }
+    for index, key in enumerate(keys):
+        # The entry is named by its place, never shown: it is a secret.
+        names = {"index": index}
+        if as_text(key) in site_secrets:
+            messages.append(
+                checks.Error(
+                    _(
+                        "OAUTHFLOW['SIGNING_KEY_ENCRYPTION_KEYS'][%(index)d] is SECRET_KEY: "
+                        "whoever learns one of them would have both."
+                    )
+                    % names,
+                    hint=_(
+                        "Use a key of its own: manage.py oauthflow_keys new-encryption-key "
+                        "prints one. Put it first, keep this one after it until manage.py "
+                        "oauthflow_keys reencrypt has run, then remove it."
+                    ),
+                    id="oauthflow.E012",
+                )
+            )
+        elif not is_fernet_key(key):
+            messages.append(
+                checks.Error(
+                    _(
+                        "OAUTHFLOW['SIGNING_KEY_ENCRYPTION_KEYS'][%(index)d] is not a Fernet "
+                        "key (32 bytes in url-safe base64)."
+                    )
+                    % names,
+                    hint=_("manage.py oauthflow_keys new-encryption-key prints one."),
+                    id="oauthflow.E012",
+                )
+            )
+    if keys or not apps.is_installed("oauthflow.oidc"):
+        return messages
+    if settings.DEBUG:
+        messages.append(
+            checks.Warning(
+                _(
+                    "OAUTHFLOW['SIGNING_KEY_ENCRYPTION_KEYS'] is empty: the signing keys are "
+                    "encrypted with a development key derived from SECRET_KEY."
+                ),
+                hint=_(
+                    "Fine while developing. Before production, set it to keys of its own "
+                    "(manage.py oauthflow_keys new-encryption-key prints one); signing keys "
+                    "made before then will not decrypt, so make new ones."
+                ),
+                id="oauthflow.W008",
+            )
+        )
+    else:
+        messages.append(
+            checks.Error(
+                _(
+                    "OAUTHFLOW['SIGNING_KEY_ENCRYPTION_KEYS'] is empty while DEBUG is off: "
+                    "OpenID Connect cannot store or use its signing keys."
+                ),
+                hint=_(
+                    "Run manage.py oauthflow_keys new-encryption-key and set the setting to "
+                    "a list holding its output, read from the environment like SECRET_KEY."
+                ),
+                id="oauthflow.E011",
+            )
+        )
+    return messages
+
+
 # In the order their messages come out (the order before they were split up).
 _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_refresh_lifetimes,
@@ -320,4 +399,5 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_insecure_transport,
     _check_pkce,
     _check_adapter,
+    _check_signing_key_encryption,
 )

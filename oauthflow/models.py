@@ -11,8 +11,8 @@ import secrets
 import time
 import uuid
 from datetime import datetime
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -277,6 +277,7 @@ class Client(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Normalise whitespace so one URI per line and space-separated both work.
         self.redirect_uris = "\n".join(self.redirect_uri_list)
+        self.post_logout_redirect_uris = "\n".join(self.post_logout_redirect_uris.split())
         self.grant_types = list_to_scope(self.grant_type_list)
         self.allowed_scopes = list_to_scope(scope_to_list(self.allowed_scopes))
         self.default_scopes = list_to_scope(scope_to_list(self.default_scopes))

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.core import signing
 
 
-class SignInAgain(Exception):  # noqa: N818 (an instruction, not an error)
+class SignInAgain(Exception):
     """Raised by an authorization check: the user must sign in again before this request
     goes on (OpenID Connect's ``max_age``, ``select_account``, a different user named by
     ``id_token_hint``). With ``prompt=none`` the client gets ``login_required`` instead."""

@@ -40,9 +40,10 @@ def add_scopes(scopes: dict[str, Any]) -> None:
 def known_scopes() -> dict[str, Any]:
     """The server's scopes and their descriptions: ``OAUTHFLOW['SCOPES']``, and those a
     capability added (the setting's words win)."""
+    configured = oauthflow_settings.SCOPES
     if not _capability_scopes:
-        return oauthflow_settings.SCOPES
-    return {**_capability_scopes, **oauthflow_settings.SCOPES}
+        return configured
+    return {**configured, **{k: v for k, v in _capability_scopes.items() if k not in configured}}
 
 
 def describe(scopes: Iterable[str]) -> list[tuple[str, str]]:

@@ -237,17 +237,18 @@ SETTINGS: tuple[Setting, ...] = (
         "keys: `manage.py oauthflow_keys new-encryption-key` prints one). The first "
         "encrypts; every one decrypts, so a new one goes first and an old one stays until "
         "`oauthflow_keys reencrypt` has run. Keep them out of the code, like `SECRET_KEY`, "
-        "but not equal to it. Empty: error `oauthflow.E011` with `DEBUG` off; with `DEBUG` "
-        "on, warning `oauthflow.W008` and a key derived from `SECRET_KEY`, for development "
-        "only.",
+        "but not equal to it (error `oauthflow.E012`, as for a value that is not a Fernet "
+        "key). Empty: error `oauthflow.E011` with `DEBUG` off; with `DEBUG` on, warning "
+        "`oauthflow.W008` and a key derived from `SECRET_KEY`, for development only.",
     ),
     Setting(
         name="ID_TOKEN_LIFETIME",
         default=3600,
         type=int,
         section="OpenID Connect",
-        description="How long an ID token is valid (its `exp`). A retired signing key "
-        "stays published this long after it last signed.",
+        description="How long an ID token is valid (its `exp`). A signing key that "
+        "stops signing (superseded by a newer one, or retired) stays published this long "
+        "after it last signed, and a minute more: the time every process takes to notice.",
         bounds=(60, _DAY),
         unit="seconds",
     ),
@@ -256,10 +257,11 @@ SETTINGS: tuple[Setting, ...] = (
         default=3600,
         type=int,
         section="OpenID Connect",
-        description="A key made by `oauthflow_keys create` or `rotate` is published at "
-        "once and signs only after this delay, so relying parties that cache the JWKS "
-        "(it is served with `max-age=600`) know it before they meet it. Keep it at least "
-        "600 seconds.",
+        description="A key made by `oauthflow_keys rotate` (or `create` without `--now`) "
+        "is published at once and signs only after this delay, so relying parties that "
+        "cache the JWKS (it is served with `max-age=600`) know it before they meet it. "
+        "Keep it at least 660 seconds: the JWKS's 600, and a minute for every process to "
+        "read the new key.",
         bounds=(0, 30 * _DAY),
         unit="seconds",
     ),

@@ -18,6 +18,17 @@ def _fresh_token_cache_outage(monkeypatch):
     monkeypatch.setattr(cache, "_outage", cache._Outage())
 
 
+@pytest.fixture(autouse=True)
+def _fresh_signing_keys():
+    """Each process keeps the signing keys it read; a test's keys vanish with its
+    transaction, so each test starts with none in memory."""
+    from oauthflow import keys
+
+    keys.forget()
+    yield
+    keys.forget()
+
+
 @pytest.fixture
 def user(db):
     return factories.UserFactory(username="alice")

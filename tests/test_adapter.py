@@ -39,8 +39,29 @@ def test_the_named_adapter_is_used_and_follows_the_setting(adapter):
     assert isinstance(adapter(AlwaysAskAdapter), AlwaysAskAdapter)
 
 
-def test_no_claims_about_users_by_default(user):
-    assert get_adapter().get_user_claims(user, ["read", "profile"]) == {}
+def test_plain_oauth_scopes_release_no_claims(user):
+    assert get_adapter().get_user_claims(user, ["read", "write"]) == {}
+
+
+def test_default_claims_come_from_the_user_model(user):
+    user.first_name, user.last_name, user.email = "Alice", "Liddell", "alice@example.com"
+    claims = get_adapter().get_user_claims(user, ["profile", "email"])
+    assert claims == {
+        "name": "Alice Liddell",
+        "given_name": "Alice",
+        "family_name": "Liddell",
+        "preferred_username": "alice",
+        "email": "alice@example.com",
+    }
+    # Nobody said the address was checked: email_verified is left out, not false.
+    assert "email_verified" not in claims
+
+
+def test_empty_values_are_left_out(user):
+    user.first_name = user.last_name = user.email = ""
+    assert get_adapter().get_user_claims(user, ["profile", "email"]) == {
+        "preferred_username": "alice"
+    }
 
 
 def test_the_subject_comes_from_the_adapter(client, user, adapter):

@@ -1,14 +1,21 @@
 """The admin: pages render for staff and not for others, a secret is shown once, the
 actions revoke through the store (oauthflow.store)."""
 
+import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
-from oauthflow.models import AccessToken, Client, Consent
+from oauthflow import keys
+from oauthflow.keys import encryption
+from oauthflow.models import AccessToken, Client, Consent, SigningKey
 from tests import factories
 
 CLIENT_ADD = reverse("admin:oauthflow_client_add")
@@ -31,6 +38,11 @@ def client_form(**overrides):
         "default_scopes": "",
         "homepage_url": "",
         "logo_url": "",
+        "post_logout_redirect_uris": "",
+        "backchannel_logout_uri": "",
+        "id_token_signed_response_alg": "RS256",
+        "subject_type": "public",
+        "sector_identifier_uri": "",
         "_save": "Save",
     }
     data.update(overrides)
@@ -67,6 +79,7 @@ ADMIN_PAGES = [
     "admin:oauthflow_accesstoken_changelist",
     "admin:oauthflow_refreshtoken_changelist",
     "admin:oauthflow_consent_changelist",
+    "admin:oauthflow_signingkey_changelist",
 ]
 
 
@@ -541,3 +554,203 @@ def test_a_client_with_no_grant_is_refused_unless_it_introspects(admin_client):
     resource_server = client_form(grant_types=[], redirect_uris="", may_introspect="on")
     assert admin_client.post(CLIENT_ADD, resource_server).status_code == 200  # secret page
     assert Client.objects.get().may_introspect
+
+
+# OpenID Connect fields of a client --------------------------------------------------------
+
+
+OIDC_FIELDS = [
+    "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "id_token_signed_response_alg",
+    "subject_type",
+    "sector_identifier_uri",
+]
+
+
+def test_the_client_form_has_an_openid_connect_fieldset(admin_client):
+    html = admin_client.get(CLIENT_ADD).content.decode()
+    fieldset = html[html.index("<h2") :]
+    fieldset = fieldset[fieldset.index("OpenID Connect") :]
+    fieldset = fieldset[: fieldset.index("</fieldset>")]
+    for name in OIDC_FIELDS:
+        assert f'name="{name}"' in fieldset, name
+
+
+def test_adding_a_client_with_openid_connect_settings(admin_client):
+    response = admin_client.post(
+        CLIENT_ADD,
+        client_form(
+            post_logout_redirect_uris="https://printer.example.com/bye\nhttps://printer.example.com/x",
+            backchannel_logout_uri="https://printer.example.com/backchannel",
+            id_token_signed_response_alg="ES256",
+            subject_type="pairwise",
+            sector_identifier_uri="printer.example.com/sector.json",  # https assumed
+        ),
+    )
+    assert response.status_code == 200  # the secret page
+    client = Client.objects.get()
+    assert client.post_logout_redirect_uris.split() == [
+        "https://printer.example.com/bye",
+        "https://printer.example.com/x",
+    ]
+    assert client.backchannel_logout_uri == "https://printer.example.com/backchannel"
+    assert client.id_token_signed_response_alg == "ES256"
+    assert client.subject_type == "pairwise"
+    assert client.sector_identifier_uri == "https://printer.example.com/sector.json"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"post_logout_redirect_uris": "http://printer.example.com/bye"}, "must use https"),
+        ({"post_logout_redirect_uris": "https://printer.example.com/#x"}, "fragment"),
+        (
+            {"backchannel_logout_uri": "https://a.example.com/1 https://a.example.com/2"},
+            "Only one back-channel logout URI",
+        ),
+        ({"id_token_signed_response_alg": "none"}, "Select a valid choice"),
+        (
+            {
+                "subject_type": "pairwise",
+                "redirect_uris": "https://a.example.com/cb\nhttps://b.example.com/cb",
+            },
+            "needs a sector identifier URI",
+        ),
+        ({"sector_identifier_uri": "http://a.example.com/s.json"}, "must use https"),
+    ],
+)
+def test_openid_connect_fields_are_validated_through_the_model(admin_client, overrides, error):
+    response = admin_client.post(CLIENT_ADD, client_form(**overrides))
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not Client.objects.exists()
+
+
+def test_change_client_alone_cannot_touch_the_logout_uris_or_the_subject(client, db):
+    staff_with(client, "view_client", "change_client")
+    app = factories.ClientFactory(name="Printer")
+    response = client.post(
+        client_change(app),
+        client_form(
+            name="Printer",
+            post_logout_redirect_uris="https://attacker.example/bye",
+            backchannel_logout_uri="https://attacker.example/logout",
+            subject_type="pairwise",
+            sector_identifier_uri="https://attacker.example/sector.json",
+            id_token_signed_response_alg="ES256",  # no trust in it: allowed
+        ),
+    )
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.post_logout_redirect_uris == "" and app.backchannel_logout_uri == ""
+    assert app.subject_type == "public" and app.sector_identifier_uri == ""
+    assert app.id_token_signed_response_alg == "ES256"
+    page = client.get(client_change(app)).content.decode()
+    for name in ("post_logout_redirect_uris", "backchannel_logout_uri", "subject_type"):
+        assert f'name="{name}"' not in page, name
+    assert 'name="id_token_signed_response_alg"' in page
+
+
+def test_the_trust_permission_unlocks_the_logout_uris(client, db):
+    staff_with(client, "view_client", "change_client", "change_client_trust")
+    app = factories.ClientFactory(name="Printer")
+    client.post(
+        client_change(app),
+        client_form(
+            name="Printer",
+            redirect_uris=app.redirect_uris,
+            post_logout_redirect_uris="https://client.example.com/bye",
+            backchannel_logout_uri="https://client.example.com/logout",
+            subject_type="pairwise",
+        ),
+    )
+    app.refresh_from_db()
+    assert app.post_logout_redirect_uris == "https://client.example.com/bye"
+    assert app.backchannel_logout_uri == "https://client.example.com/logout"
+    assert app.subject_type == "pairwise"
+
+
+def test_staff_without_the_trust_permission_may_set_logout_uris_on_a_new_client(client, db):
+    staff_with(client, "view_client", "add_client", "change_client")
+    response = client.post(
+        CLIENT_ADD,
+        client_form(
+            post_logout_redirect_uris="https://printer.example.com/bye",
+            backchannel_logout_uri="https://printer.example.com/logout",
+        ),
+    )
+    assert response.status_code == 200  # the secret page
+    app = Client.objects.get()
+    assert app.post_logout_redirect_uris == "https://printer.example.com/bye"
+    assert app.backchannel_logout_uri == "https://printer.example.com/logout"
+
+
+# Signing keys -------------------------------------------------------------------------------
+
+
+KEY_LIST = reverse("admin:oauthflow_signingkey_changelist")
+
+
+def key_change(key):
+    return reverse("admin:oauthflow_signingkey_change", args=[key.pk])
+
+
+@pytest.fixture
+def rotated(db):
+    """An RS256 key superseded ten minutes ago by the signing one, and a pending ES256 key."""
+    now = timezone.now()
+    old = keys.create_key("RS256", signs_from=now - timedelta(hours=10))
+    current = keys.create_key("RS256", signs_from=now - timedelta(minutes=10))
+    waiting = keys.create_key("ES256", signs_from=now + timedelta(hours=1))
+    return old, current, waiting
+
+
+def test_signing_keys_are_listed_with_their_state(admin_client, rotated):
+    old, current, waiting = rotated
+    html = admin_client.get(KEY_LIST).content.decode()
+    rows = {key.kid: html[html.index(key.kid) :].split("</tr>")[0] for key in rotated}
+    assert "superseded" in rows[old.kid]
+    assert "signing" in rows[current.kid] and "while in use" in rows[current.kid]
+    assert "pending" in rows[waiting.kid] and "ES256" in rows[waiting.kid]
+    # Published until ID_TOKEN_LIFETIME (and a minute) after the current key took over.
+    [state] = [s for s in keys.key_states() if s.key.pk == old.pk]
+    assert state.published_until is not None
+    shown = date_format(timezone.localtime(state.published_until), "SHORT_DATETIME_FORMAT")
+    assert shown in rows[old.kid]
+
+
+def test_no_page_shows_a_private_key_even_encrypted(admin_client, rotated):
+    for key in rotated:
+        private = json.loads(encryption.decrypt(key.private_jwk_encrypted))
+        for url in (KEY_LIST, key_change(key)):
+            html = admin_client.get(url).content.decode()
+            assert key.kid in html
+            assert key.private_jwk_encrypted not in html
+            assert private["d"] not in html
+            assert "private_jwk_encrypted" not in html
+        change = admin_client.get(key_change(key)).content.decode()
+        assert key.public_jwk["x" if key.alg == "ES256" else "n"] in change  # public: shown
+
+
+def test_signing_keys_cannot_be_added_changed_or_deleted_in_the_admin(admin_client, rotated):
+    old = rotated[0]
+    assert admin_client.get(reverse("admin:oauthflow_signingkey_add")).status_code == 403
+    change = key_change(old)
+    assert 'name="_save"' not in admin_client.get(change).content.decode()
+    assert (
+        admin_client.post(change, {"alg": "ES256", "signs_from": "2000-01-01"}).status_code == 403
+    )
+    delete = reverse("admin:oauthflow_signingkey_delete", args=[old.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    response = action(admin_client, KEY_LIST, "delete_selected", [old.pk], post="yes")
+    assert SigningKey.objects.filter(pk=old.pk, alg="RS256").exists()
+    assert "delete_selected" not in admin_client.get(KEY_LIST).content.decode()
+    assert response.status_code in (200, 302)
+
+
+def test_staff_need_the_view_permission_for_signing_keys(client, rotated):
+    staff = staff_with(client, "view_client")
+    assert client.get(KEY_LIST).status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_signingkey"))
+    assert client.get(KEY_LIST).status_code == 200

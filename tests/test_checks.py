@@ -1,6 +1,7 @@
 """Every system check id in oauthflow.checks, each from the configuration that raises it."""
 
 import pytest
+from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
@@ -10,13 +11,21 @@ from oauthflow.checks import check_settings
 from oauthflow.settings import DEFAULTS
 
 ISSUER = "https://auth.example.com"
+#: A Fernet key (tests/settings.py has another).
+ENCRYPTION_KEY = "K8m1QcBZVjvG0pX7aQz3cN6vT2rYw5sEuH9dLfJ4kPo="
+
+
+def configured(**oauthflow):
+    """OAUTHFLOW with ISSUER and an encryption key unless given, so that W004 (no issuer)
+    and E011 (no encryption key for OpenID Connect) only show where a test asks for them."""
+    oauthflow.setdefault("ISSUER", ISSUER)
+    oauthflow.setdefault("SIGNING_KEY_ENCRYPTION_KEYS", [ENCRYPTION_KEY])
+    return override_settings(OAUTHFLOW=oauthflow)
 
 
 def ids(**oauthflow) -> list[str]:
-    """The check ids for this OAUTHFLOW; ISSUER is set unless given, so that W004 (no
-    issuer) only shows where a test asks for it."""
-    oauthflow.setdefault("ISSUER", ISSUER)
-    with override_settings(OAUTHFLOW=oauthflow):
+    """The check ids for this OAUTHFLOW (completed as ``configured`` does)."""
+    with configured(**oauthflow):
         return [message.id for message in check_settings()]
 
 
@@ -25,7 +34,9 @@ def test_defaults_raise_nothing():
 
 
 def test_every_default_passes_its_own_type_check():
-    assert ids(**{**DEFAULTS, "ISSUER": ISSUER}) == []
+    assert (
+        ids(**{**DEFAULTS, "ISSUER": ISSUER, "SIGNING_KEY_ENCRYPTION_KEYS": [ENCRYPTION_KEY]}) == []
+    )
 
 
 def test_w004_issuer_unset_without_debug():
@@ -40,7 +51,7 @@ def test_e001_oauthflow_must_be_a_dict():
 
 
 def test_e002_unknown_key_is_named():
-    with override_settings(OAUTHFLOW={"ACCESS_TOKEN_LIFETIM": 60, "ISSUER": ISSUER}):
+    with configured(ACCESS_TOKEN_LIFETIM=60):
         (message,) = check_settings()
     assert message.id == "oauthflow.E002"
     assert "ACCESS_TOKEN_LIFETIM" in message.msg
@@ -83,12 +94,12 @@ def test_e004_bounds_are_inclusive():
 
 
 def test_e004_messages():
-    with override_settings(OAUTHFLOW={"ISSUER": ISSUER, "ACCESS_TOKEN_LIFETIME": 0}):
+    with configured(ACCESS_TOKEN_LIFETIME=0):
         (message,) = check_settings()
     assert message.msg == (
         "OAUTHFLOW['ACCESS_TOKEN_LIFETIME'] is 0 seconds; it must be between 1 and 86400."
     )
-    with override_settings(OAUTHFLOW={"ISSUER": ISSUER, "CLEARTOKENS_BATCH_SIZE": 0}):
+    with configured(CLEARTOKENS_BATCH_SIZE=0):
         (message,) = check_settings()
     assert message.id == "oauthflow.E004"
     assert message.msg == "OAUTHFLOW['CLEARTOKENS_BATCH_SIZE'] must be at least 1."
@@ -175,7 +186,7 @@ class NotAnAdapter:
     ],
 )
 def test_e009_adapter_cannot_be_imported(path):
-    with override_settings(OAUTHFLOW={"ISSUER": ISSUER, "ADAPTER": path}):
+    with configured(ADAPTER=path):
         (message,) = check_settings()
     assert message.id == "oauthflow.E009"
     assert "cannot be imported" in message.msg
@@ -191,7 +202,7 @@ def test_e009_adapter_cannot_be_imported(path):
     ],
 )
 def test_e009_adapter_is_not_a_default_adapter(path):
-    with override_settings(OAUTHFLOW={"ISSUER": ISSUER, "ADAPTER": path}):
+    with configured(ADAPTER=path):
         (message,) = check_settings()
     assert message.id == "oauthflow.E009"
     assert message.msg == (
@@ -214,3 +225,109 @@ def test_checks_are_registered_with_django():
     with override_settings(OAUTHFLOW={"NOPE": 1}), pytest.raises(SystemCheckError) as excinfo:
         call_command("check")
     assert "oauthflow.E002" in str(excinfo.value)
+
+
+# The signing keys' encryption keys (OpenID Connect) ------------------------------------
+
+
+def messages(**oauthflow):
+    with configured(**oauthflow):
+        return check_settings()
+
+
+def test_e011_no_encryption_key_for_openid_connect_without_debug():
+    [message] = messages(SIGNING_KEY_ENCRYPTION_KEYS=[])
+    assert message.id == "oauthflow.E011"
+    assert message.level == checks.ERROR
+    assert "SIGNING_KEY_ENCRYPTION_KEYS" in message.msg and "DEBUG is off" in message.msg
+    assert "oauthflow_keys new-encryption-key" in message.hint
+
+
+def test_w008_no_encryption_key_while_debugging():
+    with override_settings(DEBUG=True):
+        [message] = messages(SIGNING_KEY_ENCRYPTION_KEYS=[])
+    assert message.id == "oauthflow.W008"
+    assert message.level == checks.WARNING
+    assert "derived from SECRET_KEY" in message.msg
+    assert "new-encryption-key" in message.hint
+
+
+def test_no_encryption_key_is_fine_without_openid_connect(monkeypatch):
+    from django.apps import apps
+
+    installed = apps.is_installed
+    monkeypatch.setattr(
+        apps, "is_installed", lambda name: name != "oauthflow.oidc" and installed(name)
+    )
+    assert ids(SIGNING_KEY_ENCRYPTION_KEYS=[]) == []
+    with override_settings(DEBUG=True):
+        assert ids(SIGNING_KEY_ENCRYPTION_KEYS=[]) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not a key",
+        ENCRYPTION_KEY[:-2],  # too short
+        ENCRYPTION_KEY.replace("K", "!"),  # not url-safe base64
+        "é" * 44,
+        b"\xff" * 44,
+        42,
+        None,
+    ],
+)
+def test_e012_not_a_fernet_key(value):
+    [message] = messages(SIGNING_KEY_ENCRYPTION_KEYS=[ENCRYPTION_KEY, value])
+    assert message.id == "oauthflow.E012"
+    assert message.msg == (
+        "OAUTHFLOW['SIGNING_KEY_ENCRYPTION_KEYS'][1] is not a Fernet key "
+        "(32 bytes in url-safe base64)."
+    )
+    assert "new-encryption-key" in message.hint
+
+
+def test_e012_the_secret_key_is_not_an_encryption_key():
+    with override_settings(SECRET_KEY=ENCRYPTION_KEY):
+        [message] = messages(SIGNING_KEY_ENCRYPTION_KEYS=[ENCRYPTION_KEY])
+    assert message.id == "oauthflow.E012"
+    assert "[0] is SECRET_KEY" in message.msg
+    # A secret is never shown in a message.
+    assert ENCRYPTION_KEY not in message.msg and ENCRYPTION_KEY not in message.hint
+
+
+def test_e012_nor_an_old_secret_key():
+    old = "Vx3mZ9qLr2T8wYb6nC1dF4gH7jK0pS5uE2aR9iO6tQw="
+    with override_settings(SECRET_KEY_FALLBACKS=[old]):
+        assert ids(SIGNING_KEY_ENCRYPTION_KEYS=[ENCRYPTION_KEY, old]) == ["oauthflow.E012"]
+
+
+def test_e012_names_each_bad_entry():
+    found = messages(SIGNING_KEY_ENCRYPTION_KEYS=["bad", ENCRYPTION_KEY, "worse"])
+    assert [m.id for m in found] == ["oauthflow.E012", "oauthflow.E012"]
+    assert "[0]" in found[0].msg and "[2]" in found[1].msg
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [ENCRYPTION_KEY],
+        (ENCRYPTION_KEY,),
+        [ENCRYPTION_KEY.encode()],  # as Fernet.generate_key() returns it
+        ["Vx3mZ9qLr2T8wYb6nC1dF4gH7jK0pS5uE2aR9iO6tQw=", ENCRYPTION_KEY],
+    ],
+)
+def test_valid_encryption_keys_pass(keys):
+    assert ids(SIGNING_KEY_ENCRYPTION_KEYS=keys) == []
+
+
+def test_encryption_keys_of_the_wrong_type_are_e003_only():
+    assert ids(SIGNING_KEY_ENCRYPTION_KEYS=ENCRYPTION_KEY) == ["oauthflow.E003"]
+
+
+def test_e011_stops_manage_py_check():
+    with (
+        override_settings(OAUTHFLOW={"ISSUER": ISSUER}),
+        pytest.raises(SystemCheckError) as excinfo,
+    ):
+        call_command("check")
+    assert "oauthflow.E011" in str(excinfo.value)

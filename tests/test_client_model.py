@@ -85,7 +85,16 @@ def test_default_scopes_must_be_allowed(db):
 def test_empty_allowed_scopes_means_every_known_scope(db):
     client = make_client(allowed_scopes="", default_scopes="profile")
     client.full_clean()
-    assert client.allowed_scope_list == ["read", "write", "profile"]
+    # The settings' scopes, then those OpenID Connect (installed in the tests) brings.
+    assert client.allowed_scope_list == [
+        "read",
+        "write",
+        "profile",
+        "openid",
+        "email",
+        "address",
+        "phone",
+    ]
 
 
 def test_save_normalises_whitespace_and_repeats(db):

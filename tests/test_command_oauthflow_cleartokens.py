@@ -59,6 +59,7 @@ def test_expired_and_revoked_rows_go_active_rows_stay(db):
         "authorization_codes": 2,
         "access_tokens": 2,
         "refresh_tokens": 1,
+        "authentications": 0,
         "dry_run": False,
     }
     remaining = [*AccessToken.objects.all(), *RefreshToken.objects.all()]
@@ -110,6 +111,7 @@ def test_dry_run_counts_and_deletes_nothing(db):
         "authorization_codes": 0,
         "access_tokens": 1,
         "refresh_tokens": 1,
+        "authentications": 0,
         "dry_run": True,
     }
     assert AccessToken.objects.count() == 2 and RefreshToken.objects.count() == 1
@@ -123,6 +125,7 @@ def test_text_report(db):
         "Deleted 0 authorization codes.",
         "Deleted 1 access tokens.",
         "Deleted 0 refresh tokens.",
+        "Deleted 0 authentications.",
     ]
     out = io.StringIO()
     call_command("oauthflow_cleartokens", "--dry-run", stdout=out)
@@ -277,3 +280,23 @@ def test_cleartokens_batch_size_below_one_is_a_check_error(settings):
 
     settings.OAUTHFLOW = {**settings.OAUTHFLOW, "CLEARTOKENS_BATCH_SIZE": 0}
     assert "oauthflow.E004" in [m.id for m in check_settings()]
+
+
+def test_openid_sign_in_records_go_when_their_authorization_ends(db):
+    from oauthflow.models import Authentication
+
+    code = factories.AuthorizationCodeFactory()
+
+    def record(expires_at):
+        return Authentication.objects.create(
+            family=factories.AuthorizationCodeFactory().family,
+            client=code.client,
+            user=code.user,
+            sub="s",
+            expires_at=expires_at,
+        )
+
+    kept = record(timezone.now() + timedelta(days=1))
+    record(ago(seconds=1))
+    assert cleartokens()["authentications"] == 1
+    assert list(Authentication.objects.all()) == [kept]

@@ -164,6 +164,134 @@ def test_create_with_invalid_values_explains_and_writes_nothing(db, capsys, argv
     assert Client.objects.count() == 0
 
 
+# create: OpenID Connect ------------------------------------------------------------------
+
+
+def test_create_with_openid_connect_options(db, capsys):
+    data = run_json(
+        capsys,
+        "create",
+        "--name",
+        "RP",
+        "--redirect-uri",
+        "https://rp.example.com/cb",
+        "--post-logout-redirect-uri",
+        "https://rp.example.com/bye",
+        "--post-logout-redirect-uri",
+        "https://rp.example.com/bye-again",
+        "--backchannel-logout-uri",
+        "https://rp.example.com/backchannel",
+        "--id-token-alg",
+        "ES256",
+        "--subject-type",
+        "pairwise",
+        "--sector-identifier-uri",
+        "https://rp.example.com/sector.json",
+    )
+    client = Client.objects.get(client_id=data["client_id"])
+    assert client.post_logout_redirect_uris.split() == [
+        "https://rp.example.com/bye",
+        "https://rp.example.com/bye-again",
+    ]
+    assert client.backchannel_logout_uri == "https://rp.example.com/backchannel"
+    assert client.id_token_signed_response_alg == "ES256"
+    assert client.subject_type == "pairwise"
+    assert client.sector_identifier_uri == "https://rp.example.com/sector.json"
+    assert data["post_logout_redirect_uris"] == [
+        "https://rp.example.com/bye",
+        "https://rp.example.com/bye-again",
+    ]
+    assert data["backchannel_logout_uri"] == "https://rp.example.com/backchannel"
+    assert data["id_token_signed_response_alg"] == "ES256"
+    assert data["subject_type"] == "pairwise"
+    assert data["sector_identifier_uri"] == "https://rp.example.com/sector.json"
+
+
+def test_create_without_openid_connect_options_takes_the_models_defaults(db, capsys):
+    data = run_json(capsys, "create", "--name", "A", "--redirect-uri", "https://a.example.com/cb")
+    client = Client.objects.get()
+    assert (client.id_token_signed_response_alg, client.subject_type) == ("RS256", "public")
+    assert data["post_logout_redirect_uris"] == [] and data["backchannel_logout_uri"] == ""
+    assert data["sector_identifier_uri"] == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--post-logout-redirect-uri", "http://rp.example.com/bye"],
+            "--post-logout-redirect-uri: http://rp.example.com/bye must use https",
+        ),
+        (
+            ["--post-logout-redirect-uri", "https://rp.example.com/bye#x"],
+            "--post-logout-redirect-uri: ",
+        ),
+        (
+            ["--backchannel-logout-uri", "https://a.example.com/1 https://a.example.com/2"],
+            "--backchannel-logout-uri: Only one back-channel logout URI.",
+        ),
+        (
+            ["--backchannel-logout-uri", "myapp:/logout"],
+            "--backchannel-logout-uri: ",
+        ),
+        (
+            ["--sector-identifier-uri", "http://rp.example.com/sector.json"],
+            "--sector-identifier-uri: The sector identifier URI must use https.",
+        ),
+        (
+            ["--sector-identifier-uri", "not a url"],
+            "--sector-identifier-uri: Enter a valid URL.",
+        ),
+        (
+            ["--subject-type", "pairwise", "--redirect-uri", "https://other.example.org/cb"],
+            "--sector-identifier-uri: A pairwise client whose redirect URIs are on several "
+            "hosts needs a sector identifier URI",
+        ),
+    ],
+)
+def test_create_with_invalid_openid_connect_values_writes_nothing(db, capsys, argv, message):
+    code, out, err = run(
+        capsys, "create", "--name", "RP", "--redirect-uri", "https://rp.example.com/cb", *argv
+    )
+    assert code == 1, out
+    assert err.startswith("CommandError: Nothing was created:")
+    assert message in err
+    assert out == ""
+    assert not Client.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--id-token-alg", "none"], "argument --id-token-alg: invalid choice: 'none'"),
+        (["--id-token-alg", "HS256"], "invalid choice: 'HS256'"),
+        (["--subject-type", "secret"], "argument --subject-type: invalid choice: 'secret'"),
+    ],
+)
+def test_create_refuses_unknown_algorithms_and_subject_types(db, capsys, argv, message):
+    code, _, err = run(capsys, "create", "--name", "RP", *argv)
+    assert code == 2
+    assert message in err
+    assert not Client.objects.exists()
+
+
+def test_show_lists_the_openid_connect_fields(db, capsys):
+    client = factories.ClientFactory(
+        post_logout_redirect_uris="https://client.example.com/bye",
+        subject_type="pairwise",
+    )
+    code, out, _ = run(capsys, "show", client.client_id)
+    assert code == 0
+    lines = out.splitlines()
+    assert "post_logout_redirect_uris: https://client.example.com/bye" in lines
+    assert "backchannel_logout_uri: -" in lines
+    assert "id_token_signed_response_alg: RS256" in lines
+    assert "subject_type:   pairwise" in lines
+    assert "sector_identifier_uri: -" in lines
+    # The usual keys keep their column.
+    assert f"client_id:      {client.client_id}" in lines
+
+
 def test_create_with_an_empty_name_writes_nothing(db, capsys):
     code, _, err = run(capsys, "create", "--name", "", "--redirect-uri", "https://a.example.com/")
     assert code == 1 and "--name: This field cannot be blank." in err
@@ -348,6 +476,8 @@ def test_delete_with_yes_removes_the_client_and_what_it_holds(db, capsys):
         "authorization_codes": 1,
         "access_tokens": 1,
         "refresh_tokens": 2,
+        # OpenID Connect's sign-in records (oauthflow.store.cleanup.TABLES): none here.
+        "authentications": 0,
         "consents": 1,
     }
     assert not Client.objects.filter(pk=client.pk).exists()

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from oauthflow.models import Subject
 from tests import factories
 from tests.oauth_helpers import basic, exchange, get_code, new_verifier, token_request
 
@@ -50,7 +51,8 @@ def test_live_access_token(client, user, client_app, resource_server, issued):
     assert body["scope"] == "read profile"
     assert body["client_id"] == client_app.client_id
     assert body["username"] == "alice"
-    assert body["sub"] == str(user.pk)
+    # The user's stored random subject, never the primary key.
+    assert body["sub"] == Subject.objects.get(user=user).public != str(user.pk)
     assert body["token_type"] == "Bearer"
     now = timezone.now().timestamp()
     assert now - 10 < body["iat"] <= now
@@ -150,10 +152,13 @@ def test_missing_token_is_invalid_request(client, resource_server):
     assert response.json()["error"] == "invalid_request"
 
 
-def test_introspection_costs_two_queries(client, resource_server, issued):
+def test_introspection_costs_three_queries(client, resource_server, issued):
+    """The caller, the token (user and client joined), the user's subject identifier
+    (made at the first introspection, read after)."""
+    introspect(client, resource_server, issued["access_token"])
     with CaptureQueriesContext(connection) as context:
         assert introspect(client, resource_server, issued["access_token"]).json()["active"]
-    assert len(context.captured_queries) == 2
+    assert len(context.captured_queries) == 3
 
 
 def test_metadata_names_the_introspection_endpoint(client, db):

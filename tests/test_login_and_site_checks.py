@@ -104,7 +104,7 @@ def test_no_issuer_is_not_this_checks_business(settings):
 
 
 def test_clients_naming_a_removed_scope_are_a_warning(db, settings):
-    factories.ClientFactory(name="Printer", allowed_scopes="read profile")
+    factories.ClientFactory(name="Printer", allowed_scopes="read write")
     factories.ClientFactory(name="Other", allowed_scopes="read")
     assert check_client_scopes() == []
     settings.OAUTHFLOW = {**settings.OAUTHFLOW, "SCOPES": {"read": "Read your data"}}

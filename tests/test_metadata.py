@@ -12,7 +12,15 @@ def test_metadata_describes_the_server(client, db):
     assert body["issuer"] == "http://testserver"
     assert body["authorization_endpoint"] == "http://testserver/oauth/authorize/"
     assert body["token_endpoint"] == "http://testserver/oauth/token/"
-    assert body["scopes_supported"] == ["read", "write", "profile"]
+    assert body["scopes_supported"] == [
+        "read",
+        "write",
+        "profile",
+        "openid",
+        "email",
+        "address",
+        "phone",
+    ]
     assert body["response_types_supported"] == ["code"]
     assert body["code_challenge_methods_supported"] == ["S256"]
     assert set(body["grant_types_supported"]) == {

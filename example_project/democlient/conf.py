@@ -17,7 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIRECT_URI": "http://127.0.0.1:8000/demo/callback",
     # JSON with client_id and client_secret, written by `manage.py demo_setup`.
     "CREDENTIALS_FILE": None,
-    "SCOPE": "read",
+    # OpenID Connect's scopes sign the user in; read lets it call the API.
+    "SCOPE": "openid profile email read",
     # The protected API the demo calls with its access token (a resource, not in metadata).
     "API_PATH": "/api/me/",
     # Seconds to wait for the provider; a hung provider must not hang our page forever.

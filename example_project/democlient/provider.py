@@ -13,6 +13,10 @@ from typing import Any
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oidc.core import CodeIDToken
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from .conf import demo_settings
 
@@ -28,6 +32,9 @@ class Provider:
     token_endpoint: str
     revocation_endpoint: str
     api_url: str
+    #: OpenID Connect's, when the provider offers it (oauthflow.oidc installed).
+    jwks_uri: str = ""
+    userinfo_endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,8 @@ def discover() -> Provider:
             token_endpoint=metadata["token_endpoint"],
             revocation_endpoint=metadata["revocation_endpoint"],
             api_url=base + conf["API_PATH"],
+            jwks_uri=metadata.get("jwks_uri", ""),
+            userinfo_endpoint=metadata.get("userinfo_endpoint", ""),
         )
     except KeyError as exc:
         raise DemoError(f"The provider's metadata has no {exc.args[0]}.") from exc
@@ -121,3 +130,28 @@ def masked_token_response(token: dict[str, Any]) -> dict[str, Any]:
         for key, value in token.items()
         if key != "expires_at"
     }
+
+
+def validate_id_token(
+    provider: Provider, token: dict[str, Any], nonce: str, client_id: str
+) -> dict[str, Any]:
+    """The ID token's claims, once Authlib and joserfc have checked it as a relying party
+    must (OpenID Connect Core §3.1.3.7): the signature against the provider's JWKS with
+    the algorithms it advertises, then iss, aud, exp, iat, our nonce, and at_hash against
+    the access token that came with it. Raises DemoError otherwise."""
+    conf = demo_settings()
+    try:
+        jwks = requests.get(provider.jwks_uri, timeout=conf["TIMEOUT"]).json()
+        decoded = jwt.decode(
+            token["id_token"], KeySet.import_key_set(jwks), algorithms=["RS256", "ES256"]
+        )
+        claims = CodeIDToken(
+            decoded.claims,
+            decoded.header,
+            {"iss": {"values": [provider.issuer]}},
+            {"nonce": nonce, "client_id": client_id, "access_token": token["access_token"]},
+        )
+        claims.validate(leeway=60)
+    except (requests.RequestException, ValueError, JoseError, KeyError) as exc:
+        raise DemoError(f"The ID token is not valid: {exc}") from exc
+    return dict(claims)

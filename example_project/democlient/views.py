@@ -28,6 +28,7 @@ from .provider import (
     mask,
     masked_token_response,
     oauth_session,
+    validate_id_token,
 )
 from .session import client_session
 
@@ -98,13 +99,21 @@ def connect(request: HttpRequest) -> HttpResponse:
     # (CSRF), the verifier proves at the token endpoint that we sent this request (PKCE).
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
+    # OpenID Connect: the nonce comes back inside the ID token, tying it to this request.
+    nonce = secrets.token_urlsafe(32)
     url, _ = oauth.create_authorization_url(
         provider.authorization_endpoint,
         state=state,
         code_verifier=verifier,
         scope=demo_settings()["SCOPE"],
+        nonce=nonce,
     )
-    store[PENDING] = {"state": state, "verifier": verifier, "issuer": provider.issuer}
+    store[PENDING] = {
+        "state": state,
+        "verifier": verifier,
+        "issuer": provider.issuer,
+        "nonce": nonce,
+    }
     params = "\n".join(f"{k}={v}" for k, v in parse_qsl(urlsplit(url).query))
     _event(
         request,
@@ -163,6 +172,8 @@ def callback(request: HttpRequest) -> HttpResponse:
             f"code={mask(params['code'])}\nstate={params['state']}\niss={params['iss']}",
         )
         if _redeem(request, params["code"], pending["verifier"]):
+            if "id_token" in request.client_session[TOKEN]:
+                _sign_in(request, pending.get("nonce", ""))
             _call_api(request)
     return _to_demo()
 
@@ -202,6 +213,45 @@ def _redeem(request: HttpRequest, code: str, verifier: str) -> bool:
         _pretty(masked_token_response(token)),
     )
     return True
+
+
+def _sign_in(request: HttpRequest, nonce: str) -> None:
+    """OpenID Connect: validate the ID token, then ask UserInfo who the user is."""
+    token = request.client_session[TOKEN]
+    try:
+        provider = discover()
+        claims = validate_id_token(provider, token, nonce, credentials().client_id)
+    except DemoError as exc:
+        _event(request, "ID token", str(exc), ok=False)
+        return
+    _event(
+        request,
+        "ID token",
+        "The token response carried an ID token. We checked its signature against the "
+        "provider's published keys (JWKS), that it was issued by the provider for us, "
+        "is unexpired, carries the nonce we sent and matches the access token (at_hash): "
+        "you are signed in as the subject (sub) below.",
+        _pretty(claims),
+    )
+    if not provider.userinfo_endpoint:
+        return
+    try:
+        response = oauth_session(token).get(provider.userinfo_endpoint)
+        info = response.json()
+    except (OAuthError, requests.RequestException, ValueError) as exc:
+        _event(request, "UserInfo", f"Could not call UserInfo: {exc}", ok=False)
+        return
+    same = response.status_code == 200 and info.get("sub") == claims.get("sub")
+    _event(
+        request,
+        "UserInfo",
+        "We called the provider's UserInfo endpoint with the access token; it names the "
+        "same subject as the ID token and tells us what the scopes let us see."
+        if same
+        else "UserInfo did not answer for the same subject as the ID token.",
+        f"GET {provider.userinfo_endpoint}\n→ {response.status_code}\n" + _pretty(info),
+        ok=same,
+    )
 
 
 def _call_api(request: HttpRequest) -> None:

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "oauthflow",
+    "oauthflow.oidc",
     "example",
     # The pretend third-party app at /demo/; it uses the provider only over HTTP.
     "democlient",
@@ -118,6 +119,14 @@ OAUTHFLOW = {
         "read": "Read your profile and notes",
         "write": "Create and change your notes",
     },
+    # Encrypts the OpenID Connect signing keys in the database. Like SECRET_KEY, this one
+    # is for local runs only: set OAUTHFLOW_KEY_ENCRYPTION_KEY anywhere else
+    # (`manage.py oauthflow_keys new-encryption-key` prints a fresh one).
+    "SIGNING_KEY_ENCRYPTION_KEYS": [
+        os.environ.get(
+            "OAUTHFLOW_KEY_ENCRYPTION_KEY", "ZXhhbXBsZS1vbmx5LWluc2VjdXJlLWtleS0wMDAwMDA="
+        )
+    ],
 }
 
 # The demo client finds the provider over HTTP, as a third-party app would. runserver
@@ -129,5 +138,6 @@ DEMO_CLIENT = {
     "REDIRECT_URI": f"http://127.0.0.1:{DEMO_PORT}/demo/callback",
     # Written by `manage.py demo_setup` (git-ignored, mode 0600).
     "CREDENTIALS_FILE": BASE_DIR / ".demo-client.json",
-    "SCOPE": "read",
+    # Signs the user in with OpenID Connect, and may read the API.
+    "SCOPE": "openid profile email read",
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -19,6 +20,13 @@ from django.core.exceptions import ImproperlyConfigured
 from ..settings import oauthflow_settings
 
 _DEVELOPMENT_SALT = b"oauthflow.keys.development-encryption-key"
+
+#: What every message about a key that does not decrypt ends with.
+CHECK_THE_SETTING = (
+    "Check OAUTHFLOW['SIGNING_KEY_ENCRYPTION_KEYS']: every key that encrypted a signing "
+    "key must stay in it (after the new first one) until `manage.py oauthflow_keys "
+    "reencrypt` has run."
+)
 
 
 class KeyDecryptionError(Exception):
@@ -30,8 +38,33 @@ def new_encryption_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def as_text(value: Any) -> str | None:
+    """A setting's entry as text (a key may be given as ``bytes``, as
+    ``Fernet.generate_key()`` returns it), or None when it is neither."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    return value if isinstance(value, str) else None
+
+
+def is_fernet_key(value: Any) -> bool:
+    """Whether ``value`` is usable as a Fernet key (32 bytes, url-safe base64)."""
+    text = as_text(value)
+    if text is None:
+        return False
+    try:
+        Fernet(text.encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return False
+    return True
+
+
 def configured_keys() -> list[str]:
-    return [str(k) for k in oauthflow_settings.SIGNING_KEY_ENCRYPTION_KEYS]
+    # An entry that is neither text nor bytes is kept as its repr: Fernet refuses it below,
+    # and the system check (oauthflow.E012) has named it already.
+    return [as_text(k) or repr(k) for k in oauthflow_settings.SIGNING_KEY_ENCRYPTION_KEYS]
 
 
 def _fernet() -> MultiFernet:
@@ -47,9 +80,10 @@ def _fernet() -> MultiFernet:
         keys = [base64.urlsafe_b64encode(digest).decode()]
     try:
         return MultiFernet([Fernet(k.encode()) for k in keys])
-    except ValueError as exc:
+    except (ValueError, UnicodeEncodeError) as exc:
         raise ImproperlyConfigured(
-            "OAUTHFLOW['SIGNING_KEY_ENCRYPTION_KEYS'] holds a value that is not a Fernet key."
+            "OAUTHFLOW['SIGNING_KEY_ENCRYPTION_KEYS'] holds a value that is not a Fernet key "
+            "(manage.py oauthflow_keys new-encryption-key prints one)."
         ) from exc
 
 
@@ -62,8 +96,7 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise KeyDecryptionError(
-            "A signing key does not decrypt with SIGNING_KEY_ENCRYPTION_KEYS: was a key "
-            "removed from the setting before `oauthflow_keys reencrypt` ran?"
+            f"A signing key does not decrypt with any configured key. {CHECK_THE_SETTING}"
         ) from exc
 
 
@@ -72,4 +105,6 @@ def reencrypt(token: str) -> str:
     try:
         return _fernet().rotate(token.encode()).decode()
     except InvalidToken as exc:
-        raise KeyDecryptionError("A signing key does not decrypt with any configured key.") from exc
+        raise KeyDecryptionError(
+            f"A signing key does not decrypt with any configured key. {CHECK_THE_SETTING}"
+        ) from exc

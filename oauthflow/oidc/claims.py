@@ -69,7 +69,7 @@ def parse_claims_parameter(value: str | None) -> dict[str, dict[str, Any]]:
         return {}
     try:
         data = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting exhausts the stack: hostile
         raise InvalidRequestError("The claims parameter is not JSON.") from None
     if not isinstance(data, dict):
         raise InvalidRequestError("The claims parameter must be a JSON object.")

@@ -46,11 +46,11 @@ class OAuth2AuthenticationScheme(OpenApiAuthenticationExtension):
                     "authorizationUrl": _url("oauthflow:authorize"),
                     "tokenUrl": token_url,
                     "refreshUrl": token_url,
-                    "scopes": dict(known_scopes()),
+                    "scopes": {name: str(words) for name, words in known_scopes().items()},
                 },
                 "clientCredentials": {
                     "tokenUrl": token_url,
-                    "scopes": dict(known_scopes()),
+                    "scopes": {name: str(words) for name, words in known_scopes().items()},
                 },
             },
         }

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 
-from ..models import AccessToken, AuthorizationCode, Client, RefreshToken
+from ..models import AccessToken, Authentication, AuthorizationCode, Client, RefreshToken
 from ..settings import oauthflow_settings
 from .validity import dead
 
@@ -36,12 +36,16 @@ TABLES: dict[str, type[models.Model]] = {
     "authorization_codes": AuthorizationCode,
     "access_tokens": AccessToken,
     "refresh_tokens": RefreshToken,
+    # OpenID Connect's record of each sign-in: kept while its authorization may live.
+    "authentications": Authentication,
 }
 
 
 def deletable(model: type[models.Model], now: datetime) -> Q:
     """The rows of ``model`` that no request can ever accept, and reuse detection does
     not need."""
+    if model is Authentication:
+        return Q(expires_at__lte=now)
     return dead(model, now)
 
 

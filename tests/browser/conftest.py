@@ -110,7 +110,7 @@ def demo_client(example_site):
         name="Demo Client",
         redirect_uris=example_site.DEMO_CLIENT["REDIRECT_URI"],
         grant_types="authorization_code refresh_token",
-        allowed_scopes="read write",
+        allowed_scopes="openid profile email read write",
         default_scopes="read",
     )
     Path(example_site.DEMO_CLIENT["CREDENTIALS_FILE"]).write_text(

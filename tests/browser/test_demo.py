@@ -47,7 +47,14 @@ def test_demo_end_to_end(page: Page, demo_user, demo_client):
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Demo Client wants to use your account"
     )
-    expect(page.locator(".oauthflow-scopes li")).to_have_text(["Read your profile and notes read"])
+    expect(page.locator(".oauthflow-scopes li")).to_have_text(
+        [
+            "Sign you in with your account on this site openid",
+            "See your name and username profile",
+            "See your email address email",
+            "Read your profile and notes read",
+        ]
+    )
     deny = page.get_by_role("button", name="Deny")
     allow = page.get_by_role("button", name="Allow")
     # Deny is as easy as Allow: the same size, the same look.
@@ -65,8 +72,25 @@ def test_demo_end_to_end(page: Page, demo_user, demo_client):
     expect(latest(page)).to_contain_text("200 OK")
     expect(latest(page)).to_contain_text('"username": "demo"')
     expect(page.locator(".dc-event h3")).to_have_text(
-        ["API call", "Token request", "Authorization response", "Authorization request"]
+        [
+            "API call",
+            "UserInfo",
+            "ID token",
+            "Token request",
+            "Authorization response",
+            "Authorization request",
+        ]
     )
+    # OpenID Connect: the ID token was validated and names the user; UserInfo agrees.
+    id_token_step = page.locator(".dc-event").filter(
+        has=page.get_by_role("heading", name="ID token", exact=True)
+    )
+    expect(id_token_step).to_contain_text('"preferred_username": "demo"')
+    expect(id_token_step).to_contain_text('"nonce"')
+    userinfo_step = page.locator(".dc-event").filter(
+        has=page.get_by_role("heading", name="UserInfo", exact=True)
+    )
+    expect(userinfo_step).to_contain_text("→ 200")
     token_step = page.locator(".dc-event", has_text="Token request")
     expect(token_step).to_contain_text('"token_type": "Bearer"')
     expect(token_step).to_contain_text(re.compile(r'"access_token": "ofat_\S{3}…"'))
@@ -142,7 +166,7 @@ def test_second_connect_skips_remembered_consent(page: Page, watch, demo_user, d
     page.get_by_role("button", name="Connect again").click()
     # Straight back: the provider remembered the consent and redirected with a new code.
     expect(latest(page)).to_contain_text("200 OK")
-    expect(page.locator(".dc-event h3")).to_have_count(4)
+    expect(page.locator(".dc-event h3")).to_have_count(6)
     assert watch.responses.count(("/oauth/authorize/", 200)) == shown_before == 1
     assert AccessToken.objects.filter(user=demo_user, client=demo_client).count() == 2
 

@@ -271,6 +271,8 @@ def test_saving_an_imported_client_in_the_admin_keeps_its_secret(admin_client, p
             "default_scopes": "",
             "homepage_url": "",
             "logo_url": "",
+            "id_token_signed_response_alg": "RS256",
+            "subject_type": "public",
             "_save": "Save",
         },
     )

@@ -26,6 +26,11 @@ def test_security_scheme_has_the_code_and_client_credentials_flows(schema):
         "read": "Read your data",
         "write": "Change your data",
         "profile": "See your name and email address",
+        # OpenID Connect's, installed in the tests.
+        "openid": "Sign you in with your account on this site",
+        "email": "See your email address",
+        "address": "See your postal address",
+        "phone": "See your phone number",
     }
     assert scheme == {
         "type": "oauth2",

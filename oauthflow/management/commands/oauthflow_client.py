@@ -17,7 +17,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from oauthflow.models import Client, GrantType
+from oauthflow.models import ID_TOKEN_ALGORITHMS, SUBJECT_TYPES, Client, GrantType
 from oauthflow.scope import scope_to_list
 from oauthflow.server.registry import registry
 from oauthflow.store.clients import deactivate_client, delete_client
@@ -34,6 +34,11 @@ _OPTION_FOR_FIELD = {
     "allowed_scopes": "--scope",
     "default_scopes": "--default-scope",
     "homepage_url": "--homepage",
+    "post_logout_redirect_uris": "--post-logout-redirect-uri",
+    "backchannel_logout_uri": "--backchannel-logout-uri",
+    "id_token_signed_response_alg": "--id-token-alg",
+    "subject_type": "--subject-type",
+    "sector_identifier_uri": "--sector-identifier-uri",
 }
 
 
@@ -53,6 +58,12 @@ def client_data(client: Client) -> dict[str, Any]:
         "may_introspect": client.may_introspect,
         "homepage_url": client.homepage_url,
         "logo_url": client.logo_url,
+        # OpenID Connect.
+        "post_logout_redirect_uris": client.post_logout_redirect_uris.split(),
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "subject_type": client.subject_type,
+        "sector_identifier_uri": client.sector_identifier_uri,
         "owner": str(client.owner) if client.owner_id else None,
         "secret_hint": client.secret_hint or None,
         "created_at": client.created_at.isoformat(),
@@ -65,10 +76,11 @@ def _split(values: list[str]) -> list[str]:
     return [item for value in values for item in value.split()]
 
 
-def _global_options() -> CommandParser:
+def global_options() -> CommandParser:
     """Django's own options, accepted after the subcommand too (``list --settings=x``).
 
     Their default is SUPPRESS, so a value given before the subcommand is not overwritten.
+    ``oauthflow_keys`` uses it too.
     """
     parser = CommandParser(add_help=False, argument_default=argparse.SUPPRESS)
     hidden = argparse.SUPPRESS  # listed once, in the command's own --help
@@ -86,7 +98,7 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        common = CommandParser(add_help=False, parents=[_global_options()])
+        common = CommandParser(add_help=False, parents=[global_options()])
         common.add_argument(
             "--json", action="store_true", help="Print JSON instead of text, for scripts."
         )
@@ -158,6 +170,42 @@ class Command(BaseCommand):
             help="May call the token introspection endpoint (RFC 7662).",
         )
         create.add_argument("--homepage", default="", metavar="URL", help="The client's homepage.")
+        oidc = create.add_argument_group("OpenID Connect")
+        oidc.add_argument(
+            "--post-logout-redirect-uri",
+            dest="post_logout_redirect_uris",
+            action="append",
+            default=[],
+            metavar="URI",
+            help="Where the user may be sent back after signing out at the provider; repeat "
+            "for several.",
+        )
+        oidc.add_argument(
+            "--backchannel-logout-uri",
+            default="",
+            metavar="URI",
+            help="Where the provider POSTs a logout token when the user's session ends.",
+        )
+        oidc.add_argument(
+            "--id-token-alg",
+            choices=[alg for alg, _ in ID_TOKEN_ALGORITHMS],
+            default=str(Client.id_token_signed_response_alg.field.get_default()),
+            help="The algorithm its ID tokens are signed with. Default: %(default)s.",
+        )
+        oidc.add_argument(
+            "--subject-type",
+            choices=[kind for kind, _ in SUBJECT_TYPES],
+            default=str(Client.subject_type.field.get_default()),
+            help="public: the same sub for every client; pairwise: a sub of its own for the "
+            "client's sector. Default: %(default)s.",
+        )
+        oidc.add_argument(
+            "--sector-identifier-uri",
+            default="",
+            metavar="URI",
+            help="Pairwise only: clients with the same sector (this https URI's host) see the "
+            "same sub. Needed when the redirect URIs are on several hosts.",
+        )
 
         add("list", "List the clients.")
         for name, help in [
@@ -201,6 +249,11 @@ class Command(BaseCommand):
             skip_consent=options["skip_consent"],
             may_introspect=options["introspect"],
             homepage_url=options["homepage"],
+            post_logout_redirect_uris="\n".join(options["post_logout_redirect_uris"]),
+            backchannel_logout_uri=options["backchannel_logout_uri"],
+            id_token_signed_response_alg=options["id_token_alg"],
+            subject_type=options["subject_type"],
+            sector_identifier_uri=options["sector_identifier_uri"],
         )
         secret = client.set_secret() if client.is_confidential else None
         with transaction.atomic():
@@ -247,7 +300,10 @@ class Command(BaseCommand):
                 value = " ".join(value) if value else "-"
             elif isinstance(value, bool):
                 value = "yes" if value else "no"
-            self.stdout.write(f"{key + ':':<16}{value if value not in ('', None) else '-'}")
+            # One column for the usual keys; a longer key (the OpenID Connect ones) is
+            # followed by a single space.
+            label = f"{key + ':':<15}"
+            self.stdout.write(f"{label} {value if value not in ('', None) else '-'}")
 
     def handle_rotate_secret(self, **options: Any) -> None:
         with transaction.atomic():

@@ -49,9 +49,9 @@ class Command(BaseCommand):
             client = Client(
                 name=DEMO_CLIENT_NAME,
                 grant_types="authorization_code refresh_token",
-                allowed_scopes="read write",
                 default_scopes="read",
             )
+        client.allowed_scopes = "openid profile email read write"
         # The site may run on another port than last time: the client follows it.
         client.redirect_uris = redirect_uri
         client.homepage_url = demo_url

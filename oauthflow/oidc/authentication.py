@@ -84,7 +84,7 @@ def check_request(request: HttpRequest, grant: Any, user: Any) -> None:
     _use_ui_locales(data.get("ui_locales", ""))
     max_age = data.get("max_age")
     if max_age is not None:
-        if not max_age.isdigit() or len(max_age) > 10:
+        if not (max_age.isascii() and max_age.isdigit()) or len(max_age) > 10:
             raise InvalidRequestError("max_age must be a number of seconds.")
         signed_in = auth_time(request, user)
         if signed_in is None or time.time() - signed_in > int(max_age):

@@ -77,18 +77,22 @@ def authorize(request: HttpRequest) -> HttpResponse:
     signed_in_now = prompt_login.signed_in_since(login_mark, pairs, user)
     if "login" in prompt and request.method != "POST" and not signed_in_now:
         return _to_login(prompt_login.url_with_mark(request.path, pairs), login_hint)
-    try:
-        for check in grant.server.registry.authorization_checks():
+    # Every check runs, even after one asked for a new sign-in: a later one may refuse.
+    sign_in_again = None
+    for check in grant.server.registry.authorization_checks():
+        try:
             check(request, grant, user)
-    except prompt_login.SignInAgain as reason:
+        except prompt_login.SignInAgain as reason:
+            sign_in_again = sign_in_again or reason
+        except OAuth2Error as error:
+            error.redirect_uri = grant.redirect_uri
+            error.state = grant.request.payload.state
+            return _error_response(request, grant.request, error)
+    if sign_in_again is not None:
         if "none" in prompt:
-            return _redirect_error(request, grant, "login_required", str(reason))
+            return _redirect_error(request, grant, "login_required", str(sign_in_again))
         if request.method != "POST" and not signed_in_now:
             return _to_login(prompt_login.url_with_mark(request.path, pairs), login_hint)
-    except OAuth2Error as error:
-        error.redirect_uri = grant.redirect_uri
-        error.state = grant.request.payload.state
-        return _error_response(request, grant.request, error)
 
     client: Client = grant.client
     scope: str = grant.request.scope
@@ -101,8 +105,11 @@ def authorize(request: HttpRequest) -> HttpResponse:
             return _finish(request, grant, None)
         return error_page(request, "invalid_request", _("Choose Allow or Deny."))
 
+    # What the client would learn beyond its scopes (claims asked for by name): a
+    # remembered consent covers scopes only, so such a request is always shown.
+    details = [line for lines in grant.server.registry.consent_details() for line in lines(grant)]
     consent = Consent.objects.filter(user=user, client=client).first()
-    if get_adapter().may_skip_consent(
+    if (not details or client.skip_consent) and get_adapter().may_skip_consent(
         request,
         client=client,
         user=user,
@@ -120,11 +127,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         {
             "client": client,
             "scopes": scopes.describe(scopes.scope_to_list(scope)),
-            "details": [
-                line
-                for details in grant.server.registry.consent_details()
-                for line in details(grant)
-            ],
+            "details": details,
             "redirect_uri": grant.redirect_uri,
         },
     )

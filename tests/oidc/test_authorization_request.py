@@ -228,3 +228,17 @@ def test_implicit_and_hybrid_stay_refused(signed_in, client_app):
     for response_type in ("id_token", "id_token token", "code id_token"):
         response = signed_in.get(url(client_app, response_type=response_type, nonce="n"))
         assert redirected_error(response)["error"] == "unsupported_response_type"
+
+
+def test_claims_beyond_remembered_scopes_are_asked_again(consented, client_app):
+    """A consent to "openid" does not cover email asked for by name in claims."""
+    claims = json.dumps({"userinfo": {"email": None, "phone_number": None}})
+    page = consented.get(url(client_app, scope="openid", claims=claims))
+    assert page.status_code == 200 and "Your email" in page.content.decode()
+    silent = consented.get(url(client_app, scope="openid", claims=claims, prompt="none"))
+    assert redirected_error(silent)["error"] == "consent_required"
+
+
+def test_a_non_ascii_digit_in_max_age_is_refused(signed_in, client_app):
+    # Refused with the other non-ASCII input, before any parameter is read.
+    assert signed_in.get(url(client_app, max_age="\u00b2")).status_code == 400

@@ -266,6 +266,27 @@ SETTINGS: tuple[Setting, ...] = (
         unit="seconds",
     ),
     Setting(
+        name="BACKCHANNEL_LOGOUT_TIMEOUT",
+        default=5,
+        type=int,
+        section="OpenID Connect",
+        description="When a session ends, how long the logout waits for the clients' "
+        "back-channel logout URIs (told in parallel) before it goes on; a client slower "
+        "than this is logged and left behind (OpenID Connect Back-Channel Logout 1.0).",
+        bounds=(1, 30),
+        unit="seconds",
+    ),
+    Setting(
+        name="LOGOUT_REVOKES_TOKENS",
+        default=True,
+        type=bool,
+        section="OpenID Connect",
+        description="When a user signs out, revoke the tokens of the OpenID Connect "
+        "sign-ins made in that browser session (their refresh tokens too), as the "
+        "relying parties are told the session ended. `False` keeps them: the clients "
+        "still hear of the logout.",
+    ),
+    Setting(
         name="CLEARTOKENS_BATCH_SIZE",
         default=10_000,
         type=int,

@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     "PROVIDER_URL": "http://127.0.0.1:8000",
     # Must equal, character for character, a redirect URI registered for the client.
     "REDIRECT_URI": "http://127.0.0.1:8000/demo/callback",
+    # Where the provider sends the user back after signing out (OpenID Connect RP-Initiated
+    # Logout); registered for the client as a post-logout redirect URI.
+    "SIGNED_OUT_URI": "http://127.0.0.1:8000/demo/signed-out",
     # JSON with client_id and client_secret, written by `manage.py demo_setup`.
     "CREDENTIALS_FILE": None,
     # OpenID Connect's scopes sign the user in; read lets it call the API.

@@ -35,6 +35,7 @@ class Provider:
     #: OpenID Connect's, when the provider offers it (oauthflow.oidc installed).
     jwks_uri: str = ""
     userinfo_endpoint: str = ""
+    end_session_endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def discover() -> Provider:
             api_url=base + conf["API_PATH"],
             jwks_uri=metadata.get("jwks_uri", ""),
             userinfo_endpoint=metadata.get("userinfo_endpoint", ""),
+            end_session_endpoint=metadata.get("end_session_endpoint", ""),
         )
     except KeyError as exc:
         raise DemoError(f"The provider's metadata has no {exc.args[0]}.") from exc

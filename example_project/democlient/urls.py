@@ -12,4 +12,6 @@ urlpatterns = [
     path("refresh", views.refresh, name="refresh"),
     path("revoke", views.revoke, name="revoke"),
     path("start-over", views.start_over, name="start-over"),
+    path("sign-out", views.sign_out, name="sign-out"),
+    path("signed-out", views.signed_out, name="signed-out"),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -34,6 +34,7 @@ from .session import client_session
 
 #: Keys in the client's session.
 PENDING = "pending"  # state, PKCE verifier and issuer of the authorization in flight
+SIGNING_OUT = "signing_out"  # the state of a logout in flight
 TOKEN = "token"
 EVENTS = "events"
 MAX_EVENTS = 20
@@ -395,3 +396,54 @@ def start_over(request: HttpRequest) -> HttpResponse:
     """Forget the tokens and the history (the provider still remembers your consent)."""
     request.client_session.flush()
     return HttpResponseRedirect(reverse("democlient:demo"))
+
+
+@require_POST
+@client_session
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """OpenID Connect RP-Initiated Logout: send the user to the provider to sign out,
+    with our ID token as the hint and a state for the way back."""
+    token = request.client_session.get(TOKEN) or {}
+    try:
+        provider = discover()
+    except DemoError as exc:
+        _event(request, "Sign out", str(exc), ok=False)
+        return _to_demo()
+    if not token.get("id_token") or not provider.end_session_endpoint:
+        _event(request, "Sign out", "We hold no ID token, so there is no sign-in to end.", ok=False)
+        return _to_demo()
+    state = secrets.token_urlsafe(32)
+    request.client_session[SIGNING_OUT] = state
+    params = {
+        "id_token_hint": token["id_token"],
+        "post_logout_redirect_uri": demo_settings()["SIGNED_OUT_URI"],
+        "state": state,
+    }
+    return HttpResponseRedirect(provider.end_session_endpoint + "?" + urlencode(params))
+
+
+@never_cache
+@require_GET
+@client_session
+def signed_out(request: HttpRequest) -> HttpResponse:
+    """The post-logout redirect URI: the provider signed the user out."""
+    expected = request.client_session.pop(SIGNING_OUT, None)
+    sent = request.GET.get("state", "")
+    if expected is None or not secrets.compare_digest(sent.encode(), expected.encode()):
+        _event(
+            request,
+            "Signed out",
+            "This sign-out response does not carry the state we sent, so we ignored it.",
+            ok=False,
+        )
+        return _to_demo()
+    request.client_session.pop(TOKEN, None)
+    _event(
+        request,
+        "Signed out",
+        "We sent you to the provider's end_session_endpoint with our ID token as the hint; "
+        "it signed you out there (and ended this sign-in's tokens) and sent you back with "
+        "our state. We forgot the tokens too.",
+        f"state={sent}",
+    )
+    return _to_demo()

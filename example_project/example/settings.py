@@ -136,6 +136,7 @@ DEMO_PORT = os.environ.get("DEMO_PORT", "8000")
 DEMO_CLIENT = {
     "PROVIDER_URL": os.environ.get("DEMO_PROVIDER_URL", f"http://127.0.0.1:{DEMO_PORT}"),
     "REDIRECT_URI": f"http://127.0.0.1:{DEMO_PORT}/demo/callback",
+    "SIGNED_OUT_URI": f"http://127.0.0.1:{DEMO_PORT}/demo/signed-out",
     # Written by `manage.py demo_setup` (git-ignored, mode 0600).
     "CREDENTIALS_FILE": BASE_DIR / ".demo-client.json",
     # Signs the user in with OpenID Connect, and may read the API.

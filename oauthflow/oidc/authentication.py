@@ -15,6 +15,7 @@ The sign-in time (``auth_time``) is stamped in the session when the user signs i
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -81,7 +82,7 @@ def check_request(request: HttpRequest, grant: Any, user: Any) -> None:
     if len(data.get("nonce", "")) > MAX_NONCE:
         raise InvalidRequestError("The nonce is too long.")
     parse_claims_parameter(data.get("claims"))
-    _use_ui_locales(data.get("ui_locales", ""))
+    use_ui_locales(data.get("ui_locales", ""))
     max_age = data.get("max_age")
     if max_age is not None:
         if not (max_age.isascii() and max_age.isdigit()) or len(max_age) > 10:
@@ -98,14 +99,31 @@ def check_request(request: HttpRequest, grant: Any, user: Any) -> None:
             raise SignInAgain("The signed-in user is not the one id_token_hint names.")
 
 
-def _use_ui_locales(value: str) -> None:
-    """Show the pages in the first of the client's ``ui_locales`` the site offers."""
+_chosen = threading.local()
+
+
+def use_ui_locales(value: str) -> None:
+    """Show the pages in the first of the client's ``ui_locales`` the site offers, for
+    this request only (see :func:`forget_ui_locales`)."""
     offered = {code.lower() for code, _name in settings.LANGUAGES}
     for tag in value.split()[:10]:
         for candidate in (tag.lower(), tag.split("-")[0].lower()):
             if candidate in offered:
+                _chosen.previous = translation.get_language()
                 translation.activate(candidate)
                 return
+
+
+def forget_ui_locales(**kwargs: Any) -> None:
+    """``request_finished``: the thread's next request must not inherit the language a
+    client chose (a site without LocaleMiddleware never activates one itself)."""
+    previous = getattr(_chosen, "previous", False)
+    if previous is not False:
+        del _chosen.previous
+        if previous:
+            translation.activate(previous)
+        else:
+            translation.deactivate()
 
 
 def record(grant: Any, code: AuthorizationCode) -> None:

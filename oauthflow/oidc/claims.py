@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..adapter import get_adapter
@@ -48,6 +47,28 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "email": ("email", "email_verified"),
     "address": ("address",),
     "phone": ("phone_number", "phone_number_verified"),
+}
+#: What the consent page says for a standard claim asked for on its own.
+CLAIM_WORDS = {
+    "name": _("Your full name"),
+    "family_name": _("Your family name"),
+    "given_name": _("Your given name"),
+    "middle_name": _("Your middle name"),
+    "nickname": _("Your nickname"),
+    "preferred_username": _("Your username"),
+    "profile": _("The address of your profile page"),
+    "picture": _("Your picture"),
+    "website": _("Your website"),
+    "gender": _("Your gender"),
+    "birthdate": _("Your date of birth"),
+    "zoneinfo": _("Your time zone"),
+    "locale": _("Your language"),
+    "updated_at": _("When your profile last changed"),
+    "email": _("Your email address"),
+    "email_verified": _("Whether your email address was checked"),
+    "address": _("Your postal address"),
+    "phone_number": _("Your phone number"),
+    "phone_number_verified": _("Whether your phone number was checked"),
 }
 #: Every standard claim about the user, and the scope whose consent words cover it.
 STANDARD_CLAIMS = {claim: scope for scope, names in SCOPE_CLAIMS.items() for claim in names}
@@ -125,6 +146,5 @@ def consent_details(grant: Any) -> list[str]:
     except InvalidRequestError:
         return []
     return [
-        gettext("Your %(claim)s") % {"claim": name.replace("_", " ")}
-        for name in extra_claims(requested, grant.request.scope)
+        f"{CLAIM_WORDS[name]} ({name})" for name in extra_claims(requested, grant.request.scope)
     ]

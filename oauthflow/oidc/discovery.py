@@ -45,4 +45,7 @@ def metadata(issuer: str) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "prompt_values_supported": PROMPT_VALUES,
+        "end_session_endpoint": issuer + reverse("oauthflow:end-session"),
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

@@ -98,6 +98,6 @@ def id_token_claims(
     return claims
 
 
-def sign(claims: dict[str, Any], alg: str) -> str:
+def sign(claims: dict[str, Any], alg: str, *, typ: str = "JWT") -> str:
     kid, key = keys.signing_key(alg)
-    return jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, claims, key, algorithms=[alg])
+    return jwt.encode({"alg": alg, "kid": kid, "typ": typ}, claims, key, algorithms=[alg])

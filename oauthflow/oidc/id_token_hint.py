@@ -1,4 +1,4 @@
-"""Reading an ``id_token_hint``: an ID token this server issued to this client."""
+"""Reading an ``id_token_hint``: an ID token this server issued."""
 
 from __future__ import annotations
 
@@ -14,22 +14,38 @@ from ..models import Client
 INVALID = "The id_token_hint is not an ID token this server issued to this client."
 
 
-def subject(value: str, client: Client, issuer: str) -> str:
-    """The ``sub`` of ``value``, checked: signed by a key this server publishes, with the
-    algorithm that key is for, issued by ``issuer`` to ``client``. Expiry is not checked:
-    a hint may be old (Core §3.1.2.1). Anything else is ``invalid_request``."""
+def verify(value: str, issuer: str) -> dict[str, Any]:
+    """The claims of ``value``, checked: signed by a key this server publishes, with the
+    algorithm that key is for, issued by ``issuer``, naming a subject and an audience.
+    Expiry is not checked: a hint may be old (Core §3.1.2.1, RP-Initiated Logout §2).
+    Anything else is ``invalid_request``."""
     try:
         header = jws.extract_compact(value.encode()).protected
         kid = header.get("kid")
         key = keys.verification_key(kid) if isinstance(kid, str) else None
         if key is None or header.get("alg") != key.alg:
             raise InvalidRequestError(INVALID)
-        claims: dict[str, Any] = jwt.decode(value, key, algorithms=[key.alg]).claims
+        claims: dict[str, Any] = dict(jwt.decode(value, key, algorithms=[key.alg]).claims)
     except (JoseError, ValueError, TypeError):
         raise InvalidRequestError(INVALID) from None
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    sub = claims.get("sub")
-    if claims.get("iss") != issuer or client.client_id not in audiences or not isinstance(sub, str):
+    if (
+        claims.get("iss") != issuer
+        or not isinstance(claims.get("sub"), str)
+        or not audiences(claims)
+    ):
         raise InvalidRequestError(INVALID)
-    return sub
+    return claims
+
+
+def audiences(claims: dict[str, Any]) -> list[str]:
+    audience = claims.get("aud")
+    found = audience if isinstance(audience, list) else [audience]
+    return [a for a in found if isinstance(a, str)]
+
+
+def subject(value: str, client: Client, issuer: str) -> str:
+    """The ``sub`` of ``value`` (see :func:`verify`), which must be ``client``'s."""
+    claims = verify(value, issuer)
+    if client.client_id not in audiences(claims):
+        raise InvalidRequestError(INVALID)
+    return str(claims["sub"])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.signals import request_finished
 
 from ..scope import add_scopes
 from ..server.registry import registry
-from . import authentication, claims, discovery
+from . import authentication, backchannel, claims, discovery
 from .id_token import IDTokenExtension
 
 
@@ -17,3 +18,7 @@ def register() -> None:
     registry.register_authorization_check(authentication.check_request)
     registry.register_consent_details(claims.consent_details)
     user_logged_in.connect(authentication.stamp_sign_in, dispatch_uid="oauthflow.oidc.sign_in")
+    user_logged_out.connect(backchannel.on_logout, dispatch_uid="oauthflow.oidc.logout")
+    request_finished.connect(
+        authentication.forget_ui_locales, dispatch_uid="oauthflow.oidc.ui_locales"
+    )

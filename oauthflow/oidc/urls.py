@@ -3,10 +3,11 @@
 from django.urls import path
 
 from ..views.metadata import metadata
-from . import views
+from . import logout, views
 
 urlpatterns = [
     path("oauth/userinfo/", views.userinfo, name="userinfo"),
     path("oauth/jwks/", views.jwks, name="jwks"),
+    path("oauth/logout/", logout.end_session, name="end-session"),
     path(".well-known/openid-configuration", metadata, name="openid-configuration"),
 ]

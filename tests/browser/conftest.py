@@ -89,6 +89,7 @@ def example_site(settings, live_server, tmp_path):
     settings.DEMO_CLIENT = {
         "PROVIDER_URL": live_server.url,
         "REDIRECT_URI": live_server.url + "/demo/callback",
+        "SIGNED_OUT_URI": live_server.url + "/demo/signed-out",
         "CREDENTIALS_FILE": tmp_path / "demo-client.json",
         "SCOPE": EXAMPLE_SETTINGS.DEMO_CLIENT["SCOPE"],
     }
@@ -112,6 +113,7 @@ def demo_client(example_site):
         grant_types="authorization_code refresh_token",
         allowed_scopes="openid profile email read write",
         default_scopes="read",
+        post_logout_redirect_uris=example_site.DEMO_CLIENT["SIGNED_OUT_URI"],
     )
     Path(example_site.DEMO_CLIENT["CREDENTIALS_FILE"]).write_text(
         json.dumps({"client_id": client.client_id, "client_secret": client.secret})

@@ -192,3 +192,17 @@ def test_withdrawing_access_on_authorized_apps_page(page: Page, demo_user, demo_
     # The consent is forgotten too: connecting again asks again.
     page.get_by_role("button", name="Connect again").click()
     expect(page.get_by_role("button", name="Allow")).to_be_visible()
+
+
+def test_signing_out_at_the_provider(page: Page, demo_user, demo_client):
+    """OpenID Connect RP-Initiated Logout from the demo: out at the provider, back here."""
+    connect_and_sign_in(page)
+    page.get_by_role("button", name="Allow").click()
+    expect(latest(page)).to_contain_text("200 OK")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/demo/#latest$"))
+    expect(latest(page)).to_contain_text("Signed out")
+    expect(latest(page)).to_contain_text("it signed you out there")
+    # The provider asks for a sign-in again: the session there has ended.
+    page.goto(page.url.split("/demo/")[0] + "/oauth/authorized-apps/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

@@ -8,7 +8,8 @@ when the metadata says it is supported), sends PKCE, and checks the ID token: it
 signature against the JWKS (``enableNonRepudiationChecks``), iss, aud, exp, iat, sub and
 nonce; the UserInfo sub against the ID token's. The script checks at_hash itself (the
 library does not in the code flow). The negative cases show the library really refuses
-what it should, so a passing flow means something.
+what it should, so a passing flow means something. Signing out goes through the URL the
+library builds for the end_session_endpoint (RP-Initiated Logout 1.0).
 
 Needs Node.js (CI has it): the test fails, not skips, without it. The npm packages,
 pinned in tests/flows/node/package-lock.json, are installed on first use.
@@ -16,6 +17,7 @@ pinned in tests/flows/node/package-lock.json, are installed on first use.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -172,6 +174,7 @@ CLIENTS = {
         factory=factories.ClientFactory,
         redirect_uri="https://rp.example.com/callback",
         registered="https://rp.example.com/callback",
+        post_logout="https://rp.example.com/signed-out",
         alg="RS256",
         subject_type="public",
     ),
@@ -179,6 +182,7 @@ CLIENTS = {
         factory=factories.PublicClientFactory,
         redirect_uri="http://127.0.0.1:49152/callback",  # a native app's ephemeral port
         registered="http://127.0.0.1/callback",
+        post_logout="http://127.0.0.1:49152/signed-out",
         alg="ES256",
         subject_type="pairwise",
     ),
@@ -315,3 +319,95 @@ def test_openid_client_refuses_a_bad_id_token(live_server, browser, rp, expect, 
     error = rp.refused("callback", flow="bad", url=location, **expect)
     assert error["reason"] == message, error
     assert "error" not in error  # the library's refusal, not an OAuth error from the server
+
+
+def signed_in_at_provider(browser) -> bool:
+    """The browser's session is signed in at the provider: the user's own page shows,
+    not a redirect to the login page."""
+    page = browser.http.get(browser.base_url + "/oauth/authorized-apps/", allow_redirects=False)
+    if page.status_code == 200:
+        return True
+    assert page.status_code == 302, page.text
+    assert urlsplit(page.headers["Location"]).path == "/accounts/login/", page.headers
+    return False
+
+
+@pytest.mark.parametrize("kind", list(CLIENTS))
+def test_openid_client_signs_alice_out(live_server, browser, rp, kind):
+    """RP-Initiated Logout 1.0 through the URL openid-client builds: with the ID token as
+    id_token_hint the user is signed out at once and sent back to the registered URI with
+    the state; the sign-in's tokens are revoked with the session."""
+    spec = CLIENTS[kind]
+    back = spec["post_logout"]
+    client_app = spec["factory"](
+        redirect_uris=spec["registered"],
+        post_logout_redirect_uris=back,
+        id_token_signed_response_alg=spec["alg"],
+        subject_type=spec["subject_type"],
+    )
+    issuer = live_server.url
+    metadata = rp.ok(
+        "discover",
+        issuer=issuer,
+        client_id=client_app.client_id,
+        client_secret=client_app.secret,
+        alg=spec["alg"],
+    )["metadata"]
+    assert metadata["end_session_endpoint"] == issuer + "/oauth/logout/"
+    assert metadata["backchannel_logout_supported"] is True
+    assert metadata["backchannel_logout_session_supported"] is True
+
+    start = rp.ok("start", flow="main", redirect_uri=spec["redirect_uri"], scope="openid email")
+    location = browser.consent(start["url"])
+    claims = rp.ok("callback", flow="main", url=location)["claims"]
+    assert rp.ok("userinfo", flow="main")["userinfo"]["sub"] == claims["sub"]
+    assert signed_in_at_provider(browser)
+
+    # A post_logout_redirect_uri the client did not register: an error page, no redirect,
+    # and the user stays signed in.
+    built = rp.ok(
+        "logout", flow="main", post_logout_redirect_uri="https://evil.example.com/signed-out"
+    )
+    response = browser.http.get(built["url"], allow_redirects=False)
+    assert response.status_code == 400, response.text
+    assert "Location" not in response.headers
+    assert signed_in_at_provider(browser)
+
+    # No id_token_hint (the library still sends client_id): the user is asked to confirm
+    # rather than signed out by a link.
+    built = rp.ok("logout", flow="main", post_logout_redirect_uri=back, hint=False)
+    assert "id_token_hint" not in query_of(built["url"])
+    response = browser.http.get(built["url"], allow_redirects=False)
+    assert response.status_code == 200, response.text
+    assert "Location" not in response.headers
+    assert signed_in_at_provider(browser)
+    assert rp.ok("userinfo", flow="main")["userinfo"]["sub"] == claims["sub"]
+
+    # The logout the relying party asks for, as the library builds it.
+    built = rp.ok("logout", flow="main", post_logout_redirect_uri=back)
+    assert built["url"].startswith(metadata["end_session_endpoint"] + "?")
+    request = query_of(built["url"])
+    assert request["post_logout_redirect_uri"] == back
+    assert request["state"] == built["state"]
+    # §2: with a post_logout_redirect_uri, client_id or id_token_hint must come too. The
+    # library always adds client_id, and the hint is the ID token of the sign-in.
+    assert "client_id" in request or "id_token_hint" in request
+    assert request["client_id"] == client_app.client_id
+    assert request["id_token_hint"] == built["id_token_hint"]
+    hint_claims = json.loads(base64.urlsafe_b64decode(built["id_token_hint"].split(".")[1] + "=="))
+    assert hint_claims["sub"] == claims["sub"]
+    assert hint_claims["aud"] == client_app.client_id
+
+    response = browser.http.get(built["url"], allow_redirects=False)
+    assert response.status_code == 302, response.text
+    assert response.headers["Location"] == f"{back}?{urlencode({'state': built['state']})}"
+    assert query_of(response.headers["Location"])["state"] == built["state"]
+
+    # Signed out at the provider, and the sign-in's tokens revoked with the session.
+    assert not signed_in_at_provider(browser)
+    error = rp.refused("userinfo", flow="main")
+    assert error["status"] == 401, error
+    assert error["challenges"][0]["scheme"] == "bearer", error
+    assert error["challenges"][0]["parameters"]["error"] == "invalid_token", error
+    error = rp.refused("refresh", flow="main")
+    assert error["error"] == "invalid_grant", error

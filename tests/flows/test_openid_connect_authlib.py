@@ -5,6 +5,7 @@ JWKS (signature, iss, aud, exp, nonce, at_hash), UserInfo, a refresh."""
 from __future__ import annotations
 
 import pytest
+import requests
 from authlib.common.security import generate_token
 from authlib.integrations.django_client import OAuth
 from joserfc.errors import JoseError
@@ -13,11 +14,14 @@ from tests import factories
 from tests.oauth_helpers import query_of
 
 REDIRECT_URI = "http://127.0.0.1:40321/callback"
+SIGNED_OUT = "http://127.0.0.1:40321/signed-out"
 
 
 @pytest.fixture
 def relying_party(live_server, db):
-    client = factories.ClientFactory(redirect_uris=REDIRECT_URI)
+    client = factories.ClientFactory(
+        redirect_uris=REDIRECT_URI, post_logout_redirect_uris=SIGNED_OUT
+    )
     oauth = OAuth()
     return client, oauth.register(
         "oauthflow",
@@ -65,3 +69,20 @@ def test_authlib_refuses_a_wrong_nonce(live_server, browser, relying_party):
     token = _sign_in(rp, browser, nonce="the-real-one")
     with pytest.raises(JoseError, match="nonce"):
         rp.parse_id_token(token, nonce="another-one")
+
+
+def test_authlib_relying_party_signs_out(live_server, browser, relying_party):
+    """RP-Initiated Logout with the URL Authlib builds from discovery."""
+    _client, rp = relying_party
+    token = _sign_in(rp, browser, nonce=generate_token(20))
+    logout = rp.create_logout_url(
+        post_logout_redirect_uri=SIGNED_OUT, id_token_hint=token["id_token"]
+    )
+    response = browser.http.get(logout["url"], allow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{SIGNED_OUT}?state={logout['state']}"
+    # Signed out at the provider, and the sign-in's tokens ended with the session.
+    apps = browser.http.get(live_server.url + "/oauth/authorized-apps/", allow_redirects=False)
+    assert apps.status_code == 302
+    with pytest.raises(requests.HTTPError, match="401"):
+        rp.userinfo(token=token)

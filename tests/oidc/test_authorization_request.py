@@ -120,10 +120,19 @@ def test_ui_locales_chooses_the_language_of_the_pages(signed_in, client_app):
     assert page.status_code == 200 and '<html lang="de"' in page.content.decode()
 
 
+def test_ui_locales_lasts_one_request(signed_in, client_app, settings):
+    # Without LocaleMiddleware nothing else would reset the thread's language.
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "django.middleware.locale.LocaleMiddleware"
+    ]
+    assert '<html lang="de"' in signed_in.get(url(client_app, ui_locales="de")).content.decode()
+    assert '<html lang="en"' in signed_in.get(url(client_app)).content.decode()
+
+
 def test_the_consent_page_names_claims_asked_beyond_the_scopes(signed_in, client_app):
     claims = json.dumps({"userinfo": {"phone_number": None, "email": None}})
     page = signed_in.get(url(client_app, scope="openid", claims=claims)).content.decode()
-    assert "Your email" in page and "Your phone number" in page
+    assert "Your email address (email)" in page and "Your phone number (phone_number)" in page
 
 
 # id_token_hint -------------------------------------------------------------------------
@@ -234,7 +243,7 @@ def test_claims_beyond_remembered_scopes_are_asked_again(consented, client_app):
     """A consent to "openid" does not cover email asked for by name in claims."""
     claims = json.dumps({"userinfo": {"email": None, "phone_number": None}})
     page = consented.get(url(client_app, scope="openid", claims=claims))
-    assert page.status_code == 200 and "Your email" in page.content.decode()
+    assert page.status_code == 200 and "Your email address (email)" in page.content.decode()
     silent = consented.get(url(client_app, scope="openid", claims=claims, prompt="none"))
     assert redirected_error(silent)["error"] == "consent_required"
 

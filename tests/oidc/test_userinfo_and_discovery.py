@@ -98,7 +98,6 @@ def test_discovery_lists_what_openid_connect_needs(client, db):
     assert "none" not in body["id_token_signing_alg_values_supported"]
     assert {"openid", "profile", "email", "address", "phone"} <= set(body["scopes_supported"])
     assert body["request_uri_parameter_supported"] is False
-    assert "end_session_endpoint" not in body  # not built yet, so not advertised
 
 
 def test_every_advertised_endpoint_is_served(client, tokens, db):

@@ -12,6 +12,8 @@
 //                                                               -> {"claims", "scope", ...}
 //   {"op": "userinfo", "flow", "expected_sub"?}                 -> {"userinfo"}
 //   {"op": "refresh", "flow"}                                   -> {"claims", ...}
+//   {"op": "logout", "flow", "post_logout_redirect_uri", "hint"?}
+//                                                               -> {"url", "state", "id_token_hint"}
 
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -157,6 +159,19 @@ const steps = {
     summary.access_token_changed = tokens.access_token !== f.tokens.access_token;
     f.tokens = { ...f.tokens, ...tokens };
     return summary;
+  },
+
+  // RP-Initiated Logout 1.0: the URL the user's browser is sent to, built by the library
+  // from the discovered end_session_endpoint. The ID token of the sign-in goes as
+  // id_token_hint unless hint is false; the library adds client_id itself when it is not
+  // given (§2 asks for one of the two with a post_logout_redirect_uri).
+  async logout({ flow, post_logout_redirect_uri, hint = true }) {
+    const f = flows.get(flow);
+    const state = client.randomState();
+    const parameters = { post_logout_redirect_uri, state };
+    if (hint) parameters.id_token_hint = f.tokens.id_token;
+    const url = client.buildEndSessionUrl(config, parameters);
+    return { url: url.href, state, id_token_hint: parameters.id_token_hint ?? null };
   },
 };
 

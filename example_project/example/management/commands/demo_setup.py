@@ -54,6 +54,9 @@ class Command(BaseCommand):
         client.allowed_scopes = "openid profile email read write"
         # The site may run on another port than last time: the client follows it.
         client.redirect_uris = redirect_uri
+        client.post_logout_redirect_uris = settings.DEMO_CLIENT.get(
+            "SIGNED_OUT_URI", site_url + "/demo/signed-out"
+        )
         client.homepage_url = demo_url
         if client.pk is None or stored.get("client_id") != client.client_id:
             secret = client.set_secret()

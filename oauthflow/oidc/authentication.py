@@ -121,7 +121,7 @@ def forget_ui_locales(**kwargs: Any) -> None:
     if previous is not False:
         del _chosen.previous
         if previous:
-            translation.activate(previous)
+            translation.activate(str(previous))
         else:
             translation.deactivate()
 

@@ -42,7 +42,17 @@ MAX_WORKERS = 8
 
 
 def on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """``user_logged_out``: end the OpenID sign-ins of this browser session."""
+    """``user_logged_out``: end the OpenID sign-ins of this browser session.
+
+    Django sends the signal before it ends the session, so nothing here may stop the
+    logout: a failure is logged and the user is signed out all the same."""
+    try:
+        _end_sign_ins(request, user)
+    except Exception:
+        logger.exception("Back-channel logout failed; the user is signed out all the same.")
+
+
+def _end_sign_ins(request: HttpRequest | None, user: Any) -> None:
     session = getattr(request, "session", None)
     sid = session.get(SESSION_SID) if session is not None else None
     if user is None or not isinstance(sid, str) or request is None:
@@ -61,7 +71,9 @@ def on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
         (r.client, logout_token(r, issuer)) for r in per_client.values() if r.client.is_active
     ]
     if messages:
-        transaction.on_commit(lambda: send(messages), using=router.db_for_write(Authentication))
+        transaction.on_commit(
+            lambda: send(messages), using=router.db_for_write(Authentication), robust=True
+        )
 
 
 def _issuer(request: HttpRequest) -> str:
@@ -86,11 +98,16 @@ def logout_token(record: Authentication, issuer: str) -> str:
     return sign(claims, record.client.id_token_signed_response_alg, typ="logout+jwt")
 
 
+#: One pool for the process, so clients that never answer tie up at most MAX_WORKERS
+#: threads, however many logouts there are.
+_pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="oauthflow-logout")
+
+
 def send(messages: list[tuple[Client, str]]) -> None:
-    """POST each logout token; return after at most BACKCHANNEL_LOGOUT_TIMEOUT seconds."""
+    """POST each logout token; return after at most BACKCHANNEL_LOGOUT_TIMEOUT seconds.
+    The stragglers go on in the pool until their own socket timeout; nobody waits."""
     timeout = oauthflow_settings.BACKCHANNEL_LOGOUT_TIMEOUT
-    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(messages)))
-    futures = {pool.submit(_post, client, token, timeout): client for client, token in messages}
+    futures = {_pool.submit(_post, client, token, timeout): client for client, token in messages}
     _done, pending = wait(futures, timeout=timeout)
     for future in pending:
         logger.warning(
@@ -98,8 +115,6 @@ def send(messages: list[tuple[Client, str]]) -> None:
             futures[future].client_id,
             timeout,
         )
-    # The stragglers end by their own timeout; nobody waits for them.
-    pool.shutdown(wait=False)
 
 
 class _NoRedirects(HTTPRedirectHandler):
@@ -132,5 +147,5 @@ def _post(client: Client, token: str, timeout: float) -> None:
             "Back-channel logout to client %s failed: %s.", client.client_id, type(exc).__name__
         )
         return
-    if status != 200:
+    if not 200 <= status < 300:  # the spec says 200; some frameworks answer 204
         logger.warning("Back-channel logout to client %s answered %s.", client.client_id, status)

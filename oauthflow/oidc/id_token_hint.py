@@ -29,7 +29,9 @@ def verify(value: str, issuer: str) -> dict[str, Any]:
     except (JoseError, ValueError, TypeError):
         raise InvalidRequestError(INVALID) from None
     if (
-        claims.get("iss") != issuer
+        "events" in claims  # a logout token, not an ID token
+        or header.get("typ") not in (None, "JWT")
+        or claims.get("iss") != issuer
         or not isinstance(claims.get("sub"), str)
         or not audiences(claims)
     ):

@@ -18,8 +18,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from authlib.oauth2 import OAuth2Error
 from django.contrib.auth import logout
 from django.core import signing
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
@@ -59,8 +61,7 @@ def end_session(request: HttpRequest) -> HttpResponse:
     if not check_transport(request):
         return error_page(request, "invalid_request", _("OAuth requests must use https."))
     try:
-        source = request.META.get("QUERY_STRING", "") if request.method != "POST" else request.body
-        payload = Payload(parse_params(source))
+        payload = Payload(parse_params(_source(request)))
         if payload.repeated():
             raise OAuth2Error(error="invalid_request", description="A parameter is repeated.")
         params = {k: payload.data[k] for k in (*PARAMETERS, CONFIRM) if k in payload.data}
@@ -74,8 +75,8 @@ def end_session(request: HttpRequest) -> HttpResponse:
     if not user.is_authenticated:
         return _signed_out(request, back)
     confirmed = request.method == "POST" and _confirmation_valid(request, params.get(CONFIRM))
-    named_here = client is not None and hinted == subject_for(user, client)
-    if confirmed or named_here:
+    # HEAD changes nothing: link checkers and prefetchers send it.
+    if request.method != "HEAD" and (confirmed or _names(hinted, user, client)):
         logout(request)
         return _signed_out(request, back)
     form = {k: v for k, v in params.items() if k != CONFIRM}
@@ -85,6 +86,33 @@ def end_session(request: HttpRequest) -> HttpResponse:
         {"client": client, "params": form, "confirm": _confirmation(request)},
     )
     return protect(response)
+
+
+def _source(request: HttpRequest) -> str | bytes:
+    """The parameters: the query string, or a POST's form body."""
+    if request.method != "POST":
+        return str(request.META.get("QUERY_STRING", ""))
+    if (request.content_type or "").lower() != "application/x-www-form-urlencoded":
+        raise OAuth2Error(
+            error="invalid_request",
+            description="The body must be application/x-www-form-urlencoded.",
+        )
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise OAuth2Error(
+            error="invalid_request", description="The request body is too large."
+        ) from None
+
+
+def _names(hinted: Any, user: Any, client: Client | None) -> bool:
+    """Whether the id_token_hint names the user signed in here."""
+    if client is None or hinted is None:
+        return False
+    try:
+        return bool(hinted == subject_for(user, client))
+    except ValueError:  # a pairwise client without a sector: refused at registration
+        return False
 
 
 def _client_and_hint(request: HttpRequest, params: dict[str, str]) -> tuple[Client | None, Any]:
@@ -133,16 +161,23 @@ def _signed_out(request: HttpRequest, back: str | None) -> HttpResponse:
     return protect(render(request, "oauthflow/logged_out.html"))
 
 
-def _confirmation(request: HttpRequest) -> str:
+def _session_proof(request: HttpRequest) -> str:
+    # A MAC of the session key, never the key itself: the page must not reveal the
+    # session cookie's value to a script that can read it.
     session_key = request.session.session_key or ""
-    return signing.dumps(session_key, salt=_SALT)
+    return salted_hmac(_SALT, session_key, algorithm="sha256").hexdigest() if session_key else ""
+
+
+def _confirmation(request: HttpRequest) -> str:
+    return signing.dumps(_session_proof(request), salt=_SALT)
 
 
 def _confirmation_valid(request: HttpRequest, value: str | None) -> bool:
     if not value:
         return False
     try:
-        key = signing.loads(value, salt=_SALT, max_age=600)
+        proof = signing.loads(value, salt=_SALT, max_age=600)
     except signing.BadSignature:
         return False
-    return bool(key) and key == request.session.session_key
+    expected = _session_proof(request)
+    return bool(expected) and isinstance(proof, str) and constant_time_compare(proof, expected)

@@ -118,7 +118,7 @@ def test_without_a_hint_the_user_confirms(signed_in, rp):
     assert not signed_in_user(signed_in)
 
 
-def test_a_forged_confirmation_signs_nobody_out(signed_in, rp, client):
+def test_a_forged_confirmation_signs_nobody_out(signed_in, rp):
     for confirm in ("", "forged", "x:y:z"):
         page = end_session(signed_in, "post", client_id=rp.client_id, confirm=confirm)
         assert page.status_code == 200 and signed_in_user(signed_in)
@@ -268,3 +268,68 @@ def test_discovery_advertises_logout(client, db):
     assert body["end_session_endpoint"] == "http://testserver/oauth/logout/"
     assert body["backchannel_logout_supported"] is True
     assert body["backchannel_logout_session_supported"] is True
+
+
+def test_a_confirmation_from_another_session_signs_nobody_out(signed_in, user, rp):
+    from django.test import Client as Browser
+
+    other = Browser()
+    other.force_login(factories.UserFactory(username="mallory"))
+    theirs = _confirm(other, rp)
+    page = end_session(signed_in, "post", client_id=rp.client_id, confirm=theirs)
+    assert page.status_code == 200 and signed_in_user(signed_in)
+
+
+def test_the_confirmation_does_not_reveal_the_session(signed_in, rp):
+    import base64
+
+    confirm = _confirm(signed_in, rp)
+    session_key = signed_in.session.session_key
+    assert session_key not in confirm
+    decoded = base64.urlsafe_b64decode(confirm.split(":")[0] + "==").decode(errors="replace")
+    assert session_key not in decoded
+
+
+def test_hidden_fields_are_escaped(signed_in, rp):
+    html = end_session(signed_in, client_id=rp.client_id, state='"><script>x</script>')
+    assert b"<script>x" not in html.content
+    assert b"&quot;&gt;&lt;script&gt;" in html.content
+
+
+def test_head_signs_nobody_out(signed_in, rp):
+    tokens = sign_in_with_openid(signed_in, rp)
+    response = signed_in.head("/oauth/logout/?" + urlencode({"id_token_hint": tokens["id_token"]}))
+    assert response.status_code == 200 and signed_in_user(signed_in)
+
+
+def test_odd_post_bodies_get_an_error_page(signed_in, rp, settings):
+    json_body = signed_in.post("/oauth/logout/", "{}", content_type="application/json")
+    assert json_body.status_code == 400
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    huge = end_session(signed_in, "post", state="x" * 2000)
+    assert huge.status_code == 400 and signed_in_user(signed_in)
+
+
+def test_a_logout_token_is_not_an_id_token_hint(signed_in, receiver, committed, user):
+    r = receiver()
+    rp = factories.ClientFactory(backchannel_logout_uri=r.url)
+    sign_in_with_openid(signed_in, rp)
+    with committed():
+        end_session(signed_in, "post", confirm=_confirm(signed_in, rp))
+    [(_type, body)] = r.received
+    signed_in.force_login(user)
+    response = end_session(signed_in, id_token_hint=body["logout_token"][0])
+    assert response.status_code == 400
+
+
+def test_a_failing_back_channel_still_signs_out(signed_in, rp, monkeypatch, caplog):
+    from oauthflow.oidc import backchannel
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(backchannel, "_end_sign_ins", broken)
+    tokens = sign_in_with_openid(signed_in, rp)
+    response = end_session(signed_in, id_token_hint=tokens["id_token"])
+    assert response.status_code == 200 and not signed_in_user(signed_in)
+    assert "Back-channel logout failed" in caplog.text

@@ -29,6 +29,15 @@ QUERY_BUDGETS = [
     ("authorization_code", "oauthflow", 5),
     ("refresh_token", "oauthflow", 6),
 ]
+#: (scenario, variant, reference, most queries per request above the reference's).
+QUERY_DELTAS = [
+    ("authorization_code", "openid RS256", "oauthflow", 1),
+    ("authorization_code", "openid ES256", "oauthflow", 1),
+]
+#: What the ID token may add to a code exchange, in ms per request, measured in-process
+#: (run.py's "openid" step: openid - plain, median of the per-round differences).
+OPENID_ADDED_MS = 1.0
+OPENID_ALGS = ("RS256", "ES256")
 #: (scenario, variant, reference, what the variant is): not targets but bounds measured in
 #: the same run, printed so a target can be read against what any implementation of that
 #: kind could reach on this machine.
@@ -80,6 +89,35 @@ def evaluate(results: dict) -> list[dict]:
                 "result": _verdict(value is not None and value <= budget, counted),
             }
         )
+    for scenario, variant, reference, most in QUERY_DELTAS:
+        counted = results["queries"].get(scenario, {})
+        top, bottom = counted.get(variant), counted.get(reference)
+        value = top["queries"] - bottom["queries"] if top and bottom else None
+        answered = bool(top and bottom and top["status"] == bottom["status"] == 200)
+        verdicts.append(
+            {
+                "target": f"{scenario}: {variant} queries - {reference} <= {most}",
+                "size": sizes[0],
+                "value": value,
+                "result": _verdict(value is not None and value <= most and answered, value),
+            }
+        )
+    openid = results.get("openid") or {}
+    for alg in OPENID_ALGS:
+        measured = openid.get(alg)
+        value = measured["added_ms"] if measured else None
+        verdicts.append(
+            {
+                "target": f"authorization_code: openid {alg} - oauthflow < {OPENID_ADDED_MS:g} ms",
+                "size": sizes[0],
+                "value": value,
+                "per_rep": measured["per_rep_added_ms"] if measured else [],
+                "result": _verdict(
+                    value is not None and value < OPENID_ADDED_MS and _id_tokens_seen(openid, alg),
+                    value,
+                ),
+            }
+        )
     verdicts += _size_verdicts(runs, sizes)
     clear = results.get("cleartokens") or {}
     verdicts.append(
@@ -97,6 +135,27 @@ def evaluate(results: dict) -> list[dict]:
         }
     )
     return verdicts
+
+
+def _id_tokens_seen(openid: dict, alg: str) -> bool:
+    """Every exchange of the in-process measurement answered 200, each openid one with an
+    ID token signed with ``alg`` and each plain one without: it measured what it says."""
+    statuses, algs = openid["statuses"], openid["id_token_alg"]
+    return (
+        set(statuses[alg]) == {"200"}
+        and set(statuses["plain"]) == {"200"}
+        and set(algs[alg]) == {alg}
+        and set(algs["plain"]) == {"-"}
+    )
+
+
+def openid_http_ms(runs: list[dict], size: str, variant: str, workers: int) -> list[float]:
+    """What an openid variant adds over plain oauthflow in the HTTP runs, per rep: ms a
+    worker spends per request (workers / req/s, both workers busy under wrk's 4
+    connections), openid - plain. Under load, so CPU shared with wrk and PostgreSQL."""
+    top = rates(runs, "authorization_code", size, variant)
+    bottom = rates(runs, "authorization_code", size, "oauthflow")
+    return [1000 * workers * (1 / a - 1 / b) for a, b in zip(top, bottom, strict=False) if a and b]
 
 
 def _size_verdicts(runs: list[dict], sizes: list[str]) -> list[dict]:
@@ -165,9 +224,17 @@ def table(results: dict) -> str:
                     ratio = ""
                 row += f"{median:12.1f}{flag}{ratio:>11}"
             lines.append(row)
+        if scenario == "authorization_code":
+            lines += _openid_lines(results, variants)
         lines.append("")
     lines.append("x ref = oauthflow's throughput / this variant's (median of per-rep ratios)")
     lines.append("! = a run of this cell had HTTP errors, socket errors or ran out of credentials")
+    if results.get("openid") or any(r["variant"].startswith("openid ") for r in runs):
+        lines.append(
+            "ID token adds = openid - oauthflow, same run: +q queries per exchange; in-process "
+            "ms per request (the target) and x plain, medians of per-round values; HTTP ms = "
+            f"{results['meta'].get('workers', 2)} workers / req/s, median of per-rep differences"
+        )
     lines += ["", f"{'target':<58}{'size':<10}{'measured':>10}  result  per rep"]
     for v in results["targets"]:
         value = v["value"]
@@ -175,6 +242,19 @@ def table(results: dict) -> str:
         per_rep = " ".join(f"{x:.2f}" for x in v.get("per_rep") or [])
         lines.append(f"{v['target']:<58}{v['size']:<10}{shown:>10}  {v['result']:<6}  {per_rep}")
     lines += _bounds(results)
+    openid = results.get("openid")
+    if openid:
+        lines += [
+            "",
+            f"ID token, in-process ({openid['reps']} rounds of plain, RS256 and ES256 batches "
+            f"of {openid['batch']} code exchanges, one at a time):",
+            "  ms/request "
+            + ", ".join(f"{n} {ms:.2f}" for n, ms in openid["ms_per_request"].items())
+            + " (medians); least round against least round: "
+            + ", ".join(f"{alg} {openid[alg]['added_ms_least']:+.2f} ms" for alg in OPENID_ALGS),
+            "  the ID token's parts, µs (least of 15 batches of 100 calls):",
+        ]
+        lines += [f"    {us:>6}  {name}" for name, us in openid["parts_us"].items()]
     if results.get("costs"):
         lines += ["", "bearer check, in-process µs (least of 15 batches of 300 calls):"]
         lines += [f"  {us:>6}  {name}" for name, us in results["costs"].items()]
@@ -187,6 +267,36 @@ def table(results: dict) -> str:
         top = ", ".join(f"{name} {share}%" for name, share in list(prof["by_package"].items())[:4])
         lines.append(f"profile {grant}: {prof['ms_per_request']:.1f} ms/request in-process; {top}")
     return "\n".join(lines)
+
+
+def _openid_lines(results: dict, variants: list[str]) -> list[str]:
+    """Under the code exchange's rows: what each openid variant adds to plain oauthflow in
+    this run, in-process (the target) and over HTTP, and its queries."""
+    openid = results.get("openid") or {}
+    measured = [v for v in variants if v.startswith("openid ")]
+    if not measured and not openid:
+        return []
+    queries = results["queries"].get("authorization_code", {})
+    workers = results["meta"].get("workers", 2)
+    lines = [
+        f"{'':<32}{'ID token adds':<17}{'+q':>6}{'in-process ms':>15}{'x plain':>9}"
+        + "".join(f"{'HTTP ms ' + s:>13}" for s in results["sizes"])
+    ]
+    for alg in OPENID_ALGS:
+        name = f"openid {alg}"
+        top, bottom = queries.get(name), queries.get("oauthflow")
+        delta = f"{top['queries'] - bottom['queries']:+d}" if top and bottom else "-"
+        inproc = openid.get(alg)
+        row = f"{'':<32}{name:<17}{delta:>6}"
+        if inproc:
+            row += f"{inproc['added_ms']:+15.2f}{inproc['ratio']:9.2f}"
+        else:
+            row += f"{'-':>15}{'-':>9}"
+        for size in results["sizes"]:
+            http = openid_http_ms(results["runs"], size, name, workers)
+            row += f"{statistics.median(http):+13.2f}" if http else f"{'-':>13}"
+        lines.append(row)
+    return lines
 
 
 def _bounds(results: dict) -> list[str]:

@@ -27,7 +27,7 @@ import envs
 import report
 from load import Load, ensure_wrk
 from scenarios import SCENARIOS, Bench, in_parallel
-from targets import BENCH, Server, Site
+from targets import BENCH, WORKERS, Server, Site
 
 FIRST_PORT = 18801
 GRANTS = ("authorization_code", "refresh_token", "client_credentials")
@@ -53,6 +53,8 @@ def options() -> argparse.Namespace:
     large = 20_000 if args.quick else 1_000_000
     args.sizes = {"1k": 1_000, ("20k" if args.quick else "1M"): large}
     args.profile_requests = 50 if args.quick else 200
+    # The ID token's in-process cost: rounds of (plain, RS256, ES256) batches of code exchanges.
+    args.openid_rounds, args.openid_batch = (5, 20) if args.quick else (15, 40)
     args.known = known = [s.key for s in SCENARIOS] + ["cleartokens"]
     args.only = args.only.split(",") if args.only else known
     if unknown := set(args.only) - set(known):
@@ -82,7 +84,11 @@ def main() -> int:
         if setup["oauthflow", small][key] != setup["dot", small][key]:
             raise SystemExit(f"{key} differs between the two virtualenvs: {setup}")
     found = sites["oauthflow", small].task("capabilities")
-    capabilities = {"protection": found["resource_protection"], "cleartokens": found["cleartokens"]}
+    capabilities = {
+        "protection": found["resource_protection"],
+        "cleartokens": found["cleartokens"],
+        "openid": found.get("openid", False),
+    }
     servers = _servers(sites, sizes, with_cache=capabilities["protection"])
     results: dict = {}
     try:
@@ -107,6 +113,12 @@ def main() -> int:
                 bench.measure(scenario)
         print(f"Counting queries per request … ({_clock(started)})", flush=True)
         queries = bench.queries()
+        openid = None
+        if capabilities["openid"] and "authorization_code" in args.only:
+            print(f"In-process cost of the ID token … ({_clock(started)})", flush=True)
+            openid = sites["oauthflow", small].task(
+                "openid", "--reps", str(args.openid_rounds), "--batch", str(args.openid_batch)
+            )
         print(f"Profiling the token endpoint … ({_clock(started)})", flush=True)
         profiles = _profiles(sites["oauthflow", small], out / "profiles", args.profile_requests)
         costs = None
@@ -126,6 +138,7 @@ def main() -> int:
                 "connections": args.connections,
                 "generator": load.generator,
                 "cores": os.cpu_count(),
+                "workers": WORKERS,
                 "versions": envs.versions(),
                 "capabilities": capabilities,
             },
@@ -136,6 +149,7 @@ def main() -> int:
             "queries": queries,
             "profiles": profiles,
             "costs": costs,
+            "openid": openid,
             "cleartokens": cleartokens,
             "skipped": skipped,
         }
@@ -197,6 +211,11 @@ def _skip_messages(capabilities: dict[str, bool]) -> list[str]:
         )
     if not capabilities["introspection"]:
         messages.append("introspection: /oauth/introspect/ answers 404 in this checkout")
+    if not capabilities["openid"]:
+        messages.append(
+            "authorization_code, openid RS256/ES256 and the ID token's cost: oauthflow.oidc "
+            "is not in this checkout"
+        )
     if not capabilities["cleartokens"]:
         messages.append("cleartokens: the oauthflow_cleartokens command is not in this checkout")
     return messages

@@ -23,7 +23,9 @@ class Variant:
     method: str
     path: str
     kind: str  # what the site mints for it (see the sites' tasks.items)
-    client: str | None = None  # DOT: the "default" (hashed) or "hasher-off" application
+    # DOT: the "default" (hashed) or "hasher-off" application; oauthflow: None, or an
+    # openid flavour of its codes ("openid-rs256", "openid-es256": tasks.OPENID_CLIENTS)
+    client: str | None = None
     needs: str | None = None  # a capability of this checkout, else the variant is skipped
 
     @property
@@ -43,18 +45,40 @@ class Scenario:
     needs: str | None = None  # when missing, the whole scenario is skipped
 
 
-def _token_scenario(grant: str, title: str, *references: Variant) -> Scenario:
+def _token_scenario(
+    grant: str, title: str, *references: Variant, beside: tuple[Variant, ...] = ()
+) -> Scenario:
+    """oauthflow, then ``beside`` (oauthflow's own variants, printed next to it), DOT with
+    and without its hasher, then ``references``."""
     return Scenario(
         grant,
         title,
         (
             Variant("oauthflow", "oauthflow", "POST", TOKEN["oauthflow"], grant),
+            *beside,
             Variant("dot", "dot", "POST", TOKEN["dot"], grant, client="default"),
             Variant("dot hasher off", "dot", "POST", TOKEN["dot"], grant, client="hasher-off"),
             *references,
         ),
     )
 
+
+#: The same code exchange on the same server, the code issued with ``openid read`` instead
+#: of ``read`` (and its Authentication row, as the authorization endpoint writes it): the
+#: response carries an ID token signed with the client's algorithm. Measured in the same
+#: reps as plain oauthflow; what they add is printed under the scenario (report.py).
+OPENID_VARIANTS = tuple(
+    Variant(
+        f"openid {alg}",
+        "oauthflow",
+        "POST",
+        TOKEN["oauthflow"],
+        "authorization_code",
+        client=f"openid-{alg.lower()}",
+        needs="openid",
+    )
+    for alg in ("RS256", "ES256")
+)
 
 SCENARIOS = (
     Scenario(
@@ -78,7 +102,7 @@ SCENARIOS = (
             Variant("dot", "dot", "GET", "/api/protected/", "bearer", client="default"),
         ),
     ),
-    _token_scenario("authorization_code", "token: authorization_code+PKCE"),
+    _token_scenario("authorization_code", "token: authorization_code+PKCE", beside=OPENID_VARIANTS),
     _token_scenario("refresh_token", "token: refresh_token (rotation)"),
     _token_scenario(
         "client_credentials",

@@ -21,7 +21,7 @@ no state: one instance serves every request, in every thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.signals import setting_changed
@@ -31,7 +31,7 @@ from django.utils.module_loading import import_string
 from .settings import oauthflow_settings
 
 if TYPE_CHECKING:
-    from .models import Client, Consent
+    from .models import Client, Consent, Resource
 
 
 class DefaultAdapter:
@@ -122,15 +122,22 @@ class DefaultAdapter:
         return consent is not None and consent.covers(scope)
 
     def get_access_token_format(
-        self, *, client: Client, user: Any, scope: str, grant_type: str
+        self,
+        *,
+        client: Client,
+        user: Any,
+        scope: str,
+        grant_type: str,
+        resources: Sequence[Resource] = (),
     ) -> str:
         """The name of the format of an access token about to be issued (``oauthflow.formats``).
 
-        ``"opaque"``, the only format today: a random value whose meaning lives in the
-        database. A self-contained format (JWT access tokens) will be chosen here per
-        client or per resource.
+        ``resources`` are those the token is for (RFC 8707; they share one format). The
+        default: their ``token_format`` (``"jwt"`` for RFC 9068 tokens an API verifies
+        alone), else ``"opaque"``, a random value whose meaning lives in the database.
+        Override to choose per client, e.g. ``"jwt"`` for every token of one client.
         """
-        return "opaque"
+        return resources[0].token_format if resources else "opaque"
 
 
 _adapter: DefaultAdapter | None = None

@@ -119,6 +119,72 @@ class LookupQuerySet(models.QuerySet):
             return None
 
 
+def _validate_resource_identifier(value: str) -> None:
+    # RFC 8707 §2: an absolute URI without a fragment, and printable ASCII like every
+    # parameter a request carries.
+    parts = urlsplit(value)
+    if not value.isascii() or not value.isprintable() or " " in value:
+        raise ValidationError(_("A resource identifier is printable ASCII without spaces."))
+    if not parts.scheme or not parts.netloc or "#" in value:
+        raise ValidationError(_("A resource identifier is an absolute URI without a fragment."))
+
+
+class Resource(models.Model):
+    """An API that accepts this server's access tokens (a resource server), named by its
+    identifier (RFC 8707): clients ask for tokens for it with ``resource=``, and its tokens
+    name it in ``aud``. It says which scopes it takes and which format its tokens have."""
+
+    OPAQUE = "opaque"
+    JWT = "jwt"
+    FORMATS = [
+        (OPAQUE, _("Opaque (checked in the database)")),
+        (JWT, _("JWT (RFC 9068: checked by the API alone)")),
+    ]
+
+    identifier = models.CharField(
+        _("identifier"),
+        max_length=255,
+        validators=[_validate_resource_identifier],
+        help_text=_("The API's URI, e.g. https://api.example.com/; tokens name it in aud."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    scopes = models.TextField(
+        _("scopes"),
+        blank=True,
+        validators=[_validate_scopes],
+        help_text=_("Space-separated scopes a token for this API carries; empty means all."),
+    )
+    token_format = models.CharField(
+        _("token format"), max_length=10, choices=FORMATS, default=OPAQUE
+    )
+    access_token_lifetime = models.PositiveIntegerField(
+        _("access token lifetime"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Seconds. Empty: JWT_ACCESS_TOKEN_LIFETIME for JWTs, ACCESS_TOKEN_LIFETIME "
+            "for opaque tokens."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["identifier"]
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        constraints = [
+            models.UniqueConstraint(fields=["identifier"], name="oauthflow_resource_identifier")
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    @property
+    def scope_list(self) -> list[str]:
+        return scope_to_list(self.scopes)
+
+
 class ClientQuerySet(LookupQuerySet):
     def active(self) -> ClientQuerySet:
         return self.filter(is_active=True)
@@ -238,6 +304,13 @@ class Client(models.Model):
             "Pairwise only: clients with the same sector (this URI's host) see the same "
             "sub. Empty: the host of the redirect URIs, which must then share one host."
         ),
+    )
+    resources = models.ManyToManyField(
+        Resource,
+        verbose_name=_("resources"),
+        blank=True,
+        related_name="clients",
+        help_text=_("APIs this client may ask for tokens for (resource=, RFC 8707)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     owner = models.ForeignKey(
@@ -601,6 +674,9 @@ class AuthorizationCode(IssuedCredential):
     )
     code_challenge = models.CharField(_("code challenge"), max_length=128, blank=True)
     code_challenge_method = models.CharField(_("code challenge method"), max_length=10, blank=True)
+    resource = models.TextField(
+        _("resources"), blank=True, help_text=_("Space-separated: those the request named.")
+    )
     redeemed_at = models.DateTimeField(_("redeemed"), null=True, blank=True)
 
     USED_FIELD = "redeemed_at"
@@ -619,6 +695,10 @@ class AccessToken(GrantedToken, IssuedCredential):
     Whatever its format (``oauthflow.formats``), every access token has a row: revocation
     and introspection find it by digest.
     """
+
+    resource = models.TextField(
+        _("audience"), blank=True, help_text=_("The resources (RFC 8707) it is for.")
+    )
 
     class Meta(IssuedCredential.Meta):
         verbose_name = _("access token")
@@ -653,6 +733,9 @@ class RefreshToken(IssuedCredential):
             "Replaced, unused, by a retried refresh (REFRESH_TOKEN_REUSE_GRACE): presenting "
             "it is reuse."
         ),
+    )
+    resource = models.TextField(
+        _("resources"), blank=True, help_text=_("The resources the authorization named.")
     )
     rotated_from = models.OneToOneField(
         "self",

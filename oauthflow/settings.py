@@ -117,6 +117,17 @@ SETTINGS: tuple[Setting, ...] = (
         unit="seconds",
     ),
     Setting(
+        name="JWT_ACCESS_TOKEN_LIFETIME",
+        default=300,
+        type=int,
+        section="Lifetimes",
+        description="How long a JWT access token is accepted, unless its resource says "
+        "otherwise. Short, because an API that verifies it alone cannot see a revocation "
+        "unless it shares `TOKEN_CACHE` with the provider.",
+        bounds=(1, _DAY),
+        unit="seconds",
+    ),
+    Setting(
         name="REFRESH_TOKEN_IDLE_LIFETIME",
         default=30 * _DAY,
         type=int,
@@ -219,6 +230,25 @@ SETTINGS: tuple[Setting, ...] = (
         section="Resource protection",
         description="Also accept the token in a form-encoded request body (RFC 6750 §2.2). "
         "Off because such tokens are easy to leak. The query string is never accepted.",
+    ),
+    Setting(
+        name="RESOURCE",
+        default=None,
+        type=(str, type(None)),
+        section="Resource protection",
+        description="This API's resource identifier (RFC 8707), e.g. "
+        '`"https://api.example.com/"`: a JWT access token is accepted only when its `aud` '
+        "names it. `None`: JWT access tokens are refused here (opaque tokens, which the "
+        "database vouches for, are accepted as before).",
+    ),
+    Setting(
+        name="JWKS_URI",
+        default=None,
+        type=(str, type(None)),
+        section="Resource protection",
+        description="Where an API on another host fetches the provider's public keys to "
+        "verify JWT access tokens. `None`: on the provider's host, its own keys; elsewhere, "
+        "the `jwks_uri` of `ISSUER`'s metadata. See [JWT access tokens](jwt-access-tokens.md).",
     ),
     Setting(
         name="TOKEN_CACHE",

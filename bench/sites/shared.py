@@ -152,7 +152,7 @@ def fill_tables(
     return counts
 
 
-def _sender(method: str, path: str) -> Callable[[str, str], object]:
+def sender(method: str, path: str) -> Callable[[str, str], object]:
     from django.test import Client
 
     http = Client(HTTP_HOST="127.0.0.1")
@@ -174,7 +174,7 @@ def count_queries(method: str, path: str, items: list[tuple[str, str]]) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    send = _sender(method, path)
+    send = sender(method, path)
     for auth, body in items[:-1]:
         send(auth, body)
     with CaptureQueriesContext(connection) as context:
@@ -194,7 +194,7 @@ def profile(method: str, path: str, items: list[tuple[str, str]], out_prefix: st
     """Profile ``items`` sent in-process with pyinstrument; keep HTML and text, sum self time."""
     from pyinstrument import Profiler
 
-    send = _sender(method, path)
+    send = sender(method, path)
     send(*items[0])  # imports and first-request set-up are not what we want to see
     profiler = Profiler(interval=0.001)
     statuses: dict[int, int] = defaultdict(int)
@@ -253,7 +253,7 @@ def _package(path: str) -> str:
 def cli(site) -> None:
     """``python -m <site>.tasks COMMAND``: the commands every site offers, on the functions
     its tasks module defines (setup, fill, prune, items, capabilities, and optionally
-    cleartokens and TOKEN_PATH for profiles)."""
+    cleartokens, costs, openid and TOKEN_PATH for profiles)."""
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("setup")
@@ -270,6 +270,9 @@ def cli(site) -> None:
     profile_.add_argument("--kind", action="append", required=True)
     profile_.add_argument("--count", type=int, required=True)
     profile_.add_argument("--out", required=True)
+    openid = sub.add_parser("openid", help="the ID token's in-process cost (oauthflow only)")
+    openid.add_argument("--reps", type=int, required=True)
+    openid.add_argument("--batch", type=int, required=True)
     args = parser.parse_args()
 
     def client(value: str) -> str | None:
@@ -301,6 +304,8 @@ def cli(site) -> None:
             )
             for kind in args.kind
         }
+    elif args.command == "openid":
+        result = site.openid(args.reps, args.batch)
     else:
         result = getattr(site, args.command)()
     emit(result)

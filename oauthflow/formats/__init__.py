@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import tokens
 from .base import AccessTokenFormat
+from .jwt import JWTFormat
 from .opaque import OpaqueFormat
 
 _formats: dict[str, AccessTokenFormat] = {}
@@ -44,5 +45,6 @@ def new_refresh_token() -> str:
 
 
 register(OpaqueFormat())
+register(JWTFormat())
 
 __all__ = ["AccessTokenFormat", "get", "new_refresh_token", "recognise", "register", "unregister"]

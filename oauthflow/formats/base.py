@@ -51,8 +51,14 @@ class AccessTokenFormat:
     #: Whether :meth:`verify` can judge a value alone, with no database.
     self_contained: ClassVar[bool] = False
 
-    def generate(self, *, client: Any, user: Any, scope: str, expires_in: int) -> str:
-        """A new access token value for ``client`` and ``user``, valid ``expires_in`` s."""
+    def generate(
+        self, *, client: Any, user: Any, scope: str, expires_in: int, **context: Any
+    ) -> str:
+        """A new access token value for ``client`` and ``user``, valid ``expires_in`` s.
+
+        A self-contained format also gets ``context``: ``issuer``, ``audience`` (the
+        resource identifiers), ``subject``, and what capabilities add (``auth_time``,
+        ``acr``)."""
         raise NotImplementedError
 
     def recognises(self, value: str) -> bool:

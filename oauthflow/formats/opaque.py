@@ -14,7 +14,9 @@ class OpaqueFormat(AccessTokenFormat):
 
     name = "opaque"
 
-    def generate(self, *, client: Any, user: Any, scope: str, expires_in: int) -> str:
+    def generate(
+        self, *, client: Any, user: Any, scope: str, expires_in: int, **context: Any
+    ) -> str:
         return tokens.generate(tokens.ACCESS_TOKEN_PREFIX)
 
     def recognises(self, value: str) -> bool:

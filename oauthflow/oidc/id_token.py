@@ -11,16 +11,17 @@ transaction: if the ID token cannot be made, nothing is issued.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from authlib.oidc.core.util import create_half_hash
-from django.db import router
+from django.db import connections, models, router
 from joserfc import jwt
 
 from .. import keys
 from ..models import Authentication, GrantType
 from ..settings import oauthflow_settings
+from ..store import lookups
 from . import authentication
 from .claims import user_claims
 
@@ -38,13 +39,7 @@ class IDTokenExtension:
         if "openid" not in str(token.get("scope", "")).split():
             return
         request = grant.request
-        family = request.consumed.family
-        # From the primary: the row was written moments ago, perhaps not yet on a replica.
-        record = (
-            Authentication.objects.using(router.db_for_write(Authentication))
-            .filter(family=family)
-            .first()
-        )
+        record = find_record(request.consumed.family)
         if record is None:
             raise InvalidGrantError("This grant has no OpenID Connect sign-in.")
         # Already loaded by the request: no query for them.
@@ -61,6 +56,29 @@ class IDTokenExtension:
             ),
             request.client.id_token_signed_response_alg,
         )
+
+
+def access_token_claims(request: Any) -> dict[str, Any]:
+    """For a JWT access token issued from a sign-in (RFC 9068 §2.2.1): when the user
+    authenticated, and how."""
+    consumed = getattr(request, "consumed", None)
+    record = find_record(consumed.family) if consumed is not None else None
+    if record is None:
+        return {}
+    claims: dict[str, Any] = {}
+    if record.auth_time is not None:
+        claims["auth_time"] = int(record.auth_time.timestamp())
+    if record.acr:
+        claims["acr"] = record.acr
+    return claims
+
+
+def find_record(family: Any) -> Authentication | None:
+    """The sign-in behind an authorization: one prepared SELECT on the unique family."""
+    connection = connections[router.db_for_read(Authentication)]
+    field = cast(models.UUIDField, Authentication._meta.get_field("family"))
+    value = field.get_db_prep_value(family, connection)
+    return lookups.authentication.get(value)
 
 
 def id_token_claims(

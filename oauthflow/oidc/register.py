@@ -7,7 +7,7 @@ from django.core.signals import request_finished
 
 from ..scope import add_scopes
 from ..server.registry import registry
-from . import authentication, backchannel, claims, discovery
+from . import authentication, backchannel, claims, discovery, id_token
 from .id_token import IDTokenExtension
 
 
@@ -17,6 +17,7 @@ def register() -> None:
     registry.register_metadata(discovery.metadata)
     registry.register_authorization_check(authentication.check_request)
     registry.register_consent_details(claims.consent_details)
+    registry.register_token_claims(id_token.access_token_claims)
     user_logged_in.connect(authentication.stamp_sign_in, dispatch_uid="oauthflow.oidc.sign_in")
     user_logged_out.connect(backchannel.on_logout, dispatch_uid="oauthflow.oidc.logout")
     request_finished.connect(

@@ -48,19 +48,15 @@ from django.utils import timezone
 from ..models import AccessToken, Client
 from ..settings import oauthflow_settings
 from ..store.revocation import access_tokens_invalidated
+from .markers import KEY_PREFIX, STALE
 
 # The name sites configure logging by (it predates this module).
 logger = logging.getLogger("oauthflow.token_cache")
 
 M = TypeVar("M", bound=models.Model)
 
-#: The version in the prefix changes whenever the entry layout does, so a deploy never
-#: reads entries written by older code.
-KEY_PREFIX = "oauthflow:at:3:"
 #: The longest an entry lives, in seconds, however long its token has left.
 MAX_ENTRY_SECONDS = 300
-#: What a stale marker holds.
-STALE = "stale"
 _BATCH = 1000
 #: Fields never put in an entry: nothing in the cache may give back a secret's digest, and
 #: ``last_login``, written at every sign-in, is left out so that signing in does not cost

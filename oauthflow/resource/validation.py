@@ -5,7 +5,10 @@ every way of protecting a resource (``oauthflow.rest_framework``, the decorators
 introspection ask :func:`validate`, and only it.
 
 * A value no token format recognises is refused before any hashing or query.
-* A self-contained format is verified by the format itself, with no database.
+* A self-contained format (JWT access tokens) is verified by the format itself, with no
+  database. With ``TOKEN_CACHE`` set, one cache read says whether the provider revoked
+  it since (a stale marker): then, on the provider's host, its row decides; on another
+  host, it is refused.
 * A stored format (opaque tokens): one indexed query, the digest lookup with the client
   and the user joined in, so checking them, and the view using ``request.user``, cost
   nothing more. With ``OAUTHFLOW["TOKEN_CACHE"]`` set, a token seen recently costs no
@@ -19,11 +22,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.apps import apps
+
 from .. import formats, tokens
-from ..models import AccessToken
-from ..store import lookups
+from ..settings import oauthflow_settings
 from ..store.validity import Refusal, refusal
-from . import cache as token_cache
+from . import markers
+
+# The token cache and the store read oauthflow's tables: imported where used, so an API on
+# another host that only verifies JWT access tokens needs neither (see formats.keysource).
 
 # The name sites configure logging by (it predates this module).
 logger = logging.getLogger("oauthflow.bearer")
@@ -49,15 +56,45 @@ def validate(value: str) -> Any:
     if token_format is None:
         return Refusal.MALFORMED
     if token_format.self_contained:
-        return token_format.verify(value)
+        verdict = token_format.verify(value)
+        if isinstance(verdict, Refusal) or not oauthflow_settings.TOKEN_CACHE:
+            return verdict
+        return _revoked_since(value, verdict)
     return _validate_stored(value)
 
 
-def _validate_stored(value: str) -> AccessToken | Refusal:
+def _revoked_since(value: str, verdict: Any) -> Any:
+    """A verified self-contained token, unless the shared cache marks it stale."""
+    from django.core.cache import caches
+
+    digest = tokens.digest(value)
+    try:
+        marker = caches[oauthflow_settings.TOKEN_CACHE].get(markers.KEY_PREFIX + digest)
+    except Exception:  # a cache outage: the signature still vouches, as without a cache
+        logger.warning("Token cache unreachable while checking a JWT access token.")
+        return verdict
+    if marker != markers.STALE:
+        return verdict
+    if not apps.is_installed("oauthflow"):
+        return Refusal.REVOKED
+    # Stale: revoked, or its client or user changed. The provider's row says which.
+    from ..store import lookups
+
+    row = lookups.access_token.get(digest)
+    if row is None:
+        return Refusal.UNKNOWN
+    reason = refusal(row)
+    return verdict if reason is None else reason
+
+
+def _validate_stored(value: str) -> Any:
+    from ..store import lookups
+    from . import cache as token_cache
+
     digest = tokens.digest(value)
     cache = token_cache.get_cache()
     cached = None if cache is None else token_cache.load(cache, digest)
-    if isinstance(cached, AccessToken):
+    if cached is not None and cached != token_cache.STALE:
         return _check(cached)
     token = lookups.access_token.get(digest)
     if token is None:
@@ -70,7 +107,7 @@ def _validate_stored(value: str) -> AccessToken | Refusal:
     return verdict
 
 
-def _check(token: AccessToken) -> AccessToken | Refusal:
+def _check(token: Any) -> Any:
     # The cache path takes this too: a cached token still expires on time.
     reason = refusal(token)
     if reason is None:

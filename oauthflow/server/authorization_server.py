@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+from contextvars import ContextVar
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
@@ -26,7 +29,7 @@ from ..settings import oauthflow_settings
 from ..store import lookups
 from ..store.issue import issue_tokens
 from ..store.revocation import revoke_family
-from . import log_filter
+from . import log_filter, resources
 from .errors import ReuseDetected, UnsupportedGrantTypeError, UnsupportedResponseTypeError
 from .registry import Registry, registry
 from .request import DjangoOAuth2Request, Payload, form_payload
@@ -96,13 +99,33 @@ class AuthorizationServer(_AuthorizationServer):
         granted = client.get_allowed_scope(scope)
         if granted is None:
             raise InvalidScopeError(client.scope_problem(scope))
-        expires_in = expires_in or oauthflow_settings.ACCESS_TOKEN_LIFETIME
-        name = get_adapter().get_access_token_format(
-            client=client, user=user, scope=granted, grant_type=grant_type
-        )
+        request = _token_request.get()
+        targets = list(getattr(request, "resources", None) or [])
+        if targets:
+            granted = resources.narrow_scope(granted, targets)
+            if not granted:
+                raise InvalidScopeError("None of the granted scopes is accepted by the resource.")
+        adapter = get_adapter()
+        choose = adapter.get_access_token_format
+        # An adapter written before resource indicators takes no ``resources``.
+        extra = {"resources": targets} if _takes(choose, "resources") else {}
+        name = choose(client=client, user=user, scope=granted, grant_type=grant_type, **extra)
+        token_format = formats.get(name)
+        expires_in = expires_in or _lifetime(name, targets)
+        context: dict[str, Any] = {}
+        if token_format.self_contained and request is not None:
+            context = {
+                "issuer": self.issuer(request.django_request),
+                "audience": [r.identifier for r in targets],
+                "subject": adapter.get_subject(user) if user is not None else None,
+            }
+            for contribute in self.registry.token_claims():
+                context.update(contribute(request))
+            # A format written before this context existed takes none of it.
+            context = {k: v for k, v in context.items() if _takes(token_format.generate, k)}
         token: dict[str, Any] = {
-            "access_token": formats.get(name).generate(
-                client=client, user=user, scope=granted, expires_in=expires_in
+            "access_token": token_format.generate(
+                client=client, user=user, scope=granted, expires_in=expires_in, **context
             ),
             # A sender-constraining extension (DPoP) rewrites it in its
             # after_create_token_response hook, as it binds the token.
@@ -124,6 +147,7 @@ class AuthorizationServer(_AuthorizationServer):
             scope=token["scope"],
             expires_in=token["expires_in"],
             parent=getattr(request, "consumed", None),
+            resource=" ".join(r.identifier for r in getattr(request, "resources", None) or []),
         )
         request.issued = (access, refresh)
         return access
@@ -200,12 +224,14 @@ class AuthorizationServer(_AuthorizationServer):
             oauth_request = self.create_oauth2_request(request)
         except OAuth2Error as error:
             return self.handle_error_response(None, error)
+        entered = _token_request.set(oauth_request)
         try:
             grant = self.get_token_grant(oauth_request)
             # Validation only reads (single use is guarded by the conditional UPDATE that
             # create_token_response runs first), so the transaction covers just the writes:
             # shorter, and one fewer round trip where there is one write (client_credentials).
             grant.validate_token_request()
+            oauth_request.resources = _resources_of(oauth_request)
             if getattr(grant, "WRITES_ONE_ROW", False):
                 status, body, headers = grant.create_token_response()
             else:
@@ -225,6 +251,8 @@ class AuthorizationServer(_AuthorizationServer):
             return self.handle_error_response(oauth_request, error)
         except OAuth2Error as error:
             return self.handle_error_response(oauth_request, error)
+        finally:
+            _token_request.reset(entered)
         access, refresh = oauth_request.issued
         signals.send(
             signals.token_issued,
@@ -265,6 +293,36 @@ class AuthorizationServer(_AuthorizationServer):
             )
         return response
 
+
+def _resources_of(request: OAuth2Request) -> list[Any]:
+    """The resources (RFC 8707) this token request's tokens are for: those it names,
+    within what its code or refresh token was granted for."""
+    named = resources.requested(request.payload)
+    credential = request.authorization_code or request.refresh_token
+    granted = credential.resource.split() if credential is not None else None
+    if not named and not granted:
+        return []  # no query when resources are not used
+    return resources.resolve(request.client, named, granted)
+
+
+@functools.lru_cache(maxsize=32)
+def _takes(method: Any, name: str) -> bool:
+    parameters = inspect.signature(method).parameters.values()
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _lifetime(format_name: str, targets: list[Any]) -> int:
+    own = [r.access_token_lifetime for r in targets if r.access_token_lifetime]
+    if own:
+        return min(own)
+    if format_name == "jwt":
+        return int(oauthflow_settings.JWT_ACCESS_TOKEN_LIFETIME)
+    return int(oauthflow_settings.ACCESS_TOKEN_LIFETIME)
+
+
+#: The token request being answered, for the token generator, which Authlib calls
+#: without it.
+_token_request: ContextVar[Any] = ContextVar("oauthflow_token_request", default=None)
 
 log_filter.install()
 

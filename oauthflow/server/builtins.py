@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import resources
 from .client_auth import authenticate_none
 from .endpoints.introspection import IntrospectionEndpoint
 from .endpoints.revocation import RevocationEndpoint
@@ -19,3 +20,4 @@ def register(registry: Registry) -> None:
     registry.register_endpoint(RevocationEndpoint)
     registry.register_endpoint(IntrospectionEndpoint)
     registry.register_client_auth_method("none", authenticate_none)
+    registry.register_authorization_check(resources.check_authorization)

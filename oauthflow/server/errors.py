@@ -39,3 +39,10 @@ class UnsupportedGrantTypeError(OAuth2Error):
 
     def __init__(self, supported: list[str]) -> None:
         super().__init__(description=f"Supported grant types: {', '.join(supported)}.")
+
+
+class InvalidTargetError(OAuth2Error):
+    """RFC 8707 §2: the requested resource is invalid, unknown, or not for this client."""
+
+    error = "invalid_target"
+    status_code = 400

@@ -41,6 +41,7 @@ class Registry:
         self._metadata: list[Callable[[str], dict[str, Any]]] = []
         self._authorization_checks: list[Callable[..., Any]] = []
         self._consent_details: list[Callable[..., list[str]]] = []
+        self._token_claims: list[Callable[..., dict[str, Any]]] = []
         self._generation = 0
         # Reentrant: registering the built-ins calls back into _load.
         self._lock = threading.RLock()
@@ -118,7 +119,18 @@ class Registry:
         self._consent_details.append(details)
         self._changed()
 
+    def register_token_claims(self, contribute: Callable[..., dict[str, Any]]) -> None:
+        """Claims for self-contained access tokens (JWT): ``contribute(request)`` returns
+        them for the token request being answered (OpenID Connect adds auth_time, acr)."""
+        self._load()
+        self._token_claims.append(contribute)
+        self._changed()
+
     # Reading ------------------------------------------------------------------------------
+
+    def token_claims(self) -> list[Callable[..., dict[str, Any]]]:
+        self._load()
+        return list(self._token_claims)
 
     def metadata_contributors(self) -> list[Callable[[str], dict[str, Any]]]:
         self._load()

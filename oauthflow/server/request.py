@@ -52,8 +52,15 @@ class Payload(OAuth2Payload):
     def datalist(self) -> defaultdict[str, list[str]]:
         return self._datalist
 
+    #: Parameters that may be sent more than once (RFC 8707: one per resource).
+    REPEATABLE = frozenset({"resource"})
+
     def repeated(self) -> list[str]:
-        return [key for key, values in self._datalist.items() if len(values) > 1]
+        return [
+            key
+            for key, values in self._datalist.items()
+            if len(values) > 1 and key not in self.REPEATABLE
+        ]
 
 
 def parse_params(raw: str | bytes) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ def issue_code(
     redirect_uri: str,
     code_challenge: str,
     code_challenge_method: str,
+    resource: str = "",
 ) -> AuthorizationCode:
     """Store a new authorization code; a new family starts with it."""
     lifetime = oauthflow_settings.AUTHORIZATION_CODE_LIFETIME
@@ -38,6 +39,7 @@ def issue_code(
         redirect_uri=redirect_uri,
         code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
+        resource=resource,
         expires_at=timezone.now() + timedelta(seconds=lifetime),
     )
 
@@ -51,12 +53,14 @@ def issue_tokens(
     scope: str,
     expires_in: int,
     parent: AuthorizationCode | RefreshToken | None = None,
+    resource: str = "",
 ) -> tuple[AccessToken, RefreshToken | None]:
     """Store an access token, and a refresh token when one is issued.
 
     ``parent`` is the credential the request used up, if any: the new tokens join its
-    family. A refresh token bought with a refresh token keeps its parent's scope (a
-    narrower request narrows only the access token) and the authorization's absolute end.
+    family. A refresh token bought with a refresh token keeps its parent's scope and
+    resources (a narrower request narrows only the access token) and the authorization's
+    absolute end; ``resource`` is the access token's audience (RFC 8707).
     """
     now = timezone.now()
     family = parent.family if parent is not None else new_family_id()
@@ -67,6 +71,7 @@ def issue_tokens(
         user=user,
         scope=scope,
         family=family,
+        resource=resource,
         created_at=now,
         expires_at=now + timedelta(seconds=expires_in),
     )
@@ -85,6 +90,8 @@ def issue_tokens(
         client=client,
         user=user,
         scope=rotated.scope if rotated is not None else scope,
+        # What the authorization named bounds every token issued from it.
+        resource=parent.resource if parent is not None else resource,
         family=family,
         created_at=now,
         expires_at=min(now + idle, family_expires_at),

@@ -225,12 +225,27 @@ def _forget_plans(**kwargs: Any) -> None:
 
 # The lookups on the hot paths. The grants already hold the authenticated client, so
 # theirs join only the user.
-from ..models import AccessToken, AuthorizationCode, Client, RefreshToken  # noqa: E402
+from ..models import (  # noqa: E402
+    AccessToken,
+    Authentication,
+    AuthorizationCode,
+    Client,
+    RefreshToken,
+)
 
 client = RowLookup(Client, "client_id")
 access_token = RowLookup(AccessToken, "digest", ("client", "user"))
 refresh_token = RowLookup(RefreshToken, "digest", ("client", "user"))
 code_for_grant = RowLookup(AuthorizationCode, "digest", ("user",))
 refresh_token_for_grant = RowLookup(RefreshToken, "digest", ("user",))
+#: OpenID Connect's record of a sign-in, by its authorization's family (unique).
+authentication = RowLookup(Authentication, "family")
 
-SHIPPED = (client, access_token, refresh_token, code_for_grant, refresh_token_for_grant)
+SHIPPED = (
+    client,
+    access_token,
+    refresh_token,
+    code_for_grant,
+    refresh_token_for_grant,
+    authentication,
+)

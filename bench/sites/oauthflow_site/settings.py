@@ -1,11 +1,18 @@
-"""The oauthflow bench site: oauthflow with its default settings behind gunicorn."""
+"""The oauthflow bench site: oauthflow with its default settings behind gunicorn.
 
+With OpenID Connect (``oauthflow.oidc``) installed when this checkout has it: a code
+exchange without ``openid`` takes the same path as on a site without it (the ID token hook
+returns at once), and the openid variants of the authorization_code scenario get ID tokens.
+"""
+
+import importlib.util
 import os
 
 from shared_settings import *  # noqa: F403
 from shared_settings import BASE_INSTALLED_APPS
 
-INSTALLED_APPS = [*BASE_INSTALLED_APPS, "oauthflow"]
+OPENID = importlib.util.find_spec("oauthflow.oidc") is not None
+INSTALLED_APPS = [*BASE_INSTALLED_APPS, "oauthflow", *(["oauthflow.oidc"] if OPENID else [])]
 ROOT_URLCONF = "oauthflow_site.urls"
 WSGI_APPLICATION = "oauthflow_site.wsgi.application"
 
@@ -21,5 +28,9 @@ CACHES = {
 
 # oauthflow's defaults. BENCH_TOKEN_CACHE=1 (a second server) turns on the Redis token cache.
 OAUTHFLOW = {}
+if OPENID:
+    # Encrypts the signing keys at rest (required with DEBUG off). Bench-only, like
+    # SECRET_KEY: every process of a run (tasks, gunicorn workers) must decrypt the same rows.
+    OAUTHFLOW["SIGNING_KEY_ENCRYPTION_KEYS"] = ["YmVuY2gtb25seS1ub3Qtc2VjcmV0LWZlcm5ldC1rZXk="]
 if os.environ.get("BENCH_TOKEN_CACHE") == "1":
     OAUTHFLOW["TOKEN_CACHE"] = "tokens"

@@ -1,16 +1,20 @@
 """Bench tasks for the oauthflow site, run in its virtualenv: ``python -m oauthflow_site.tasks``.
 
-setup (migrate, users, clients), fill (bulk SQL filler rows), prune, mint (request files
-with fresh credentials made through oauthflow's own models and token format), queries,
-profile, cleartokens, capabilities.
+setup (migrate, users, clients, signing keys), fill (bulk SQL filler rows), prune, mint
+(request files with fresh credentials made through oauthflow's own models and token
+format), queries, profile, cleartokens, costs, openid (the ID token's in-process cost),
+capabilities.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import statistics
 import sys
 import time
+from collections import Counter
 from datetime import timedelta
 
 import django
@@ -19,6 +23,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oauthflow_site.settings")
 django.setup()
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command, get_commands  # noqa: E402
@@ -34,8 +39,10 @@ from shared import (  # noqa: E402
     load_state,
     refresh_request,
     save_state,
+    sender,
 )
 
+from oauthflow import models as oauthflow_models  # noqa: E402
 from oauthflow import tokens  # noqa: E402
 from oauthflow.models import (  # noqa: E402
     AccessToken,
@@ -56,6 +63,16 @@ CLIENTS = {
 TABLES = (AccessToken, RefreshToken, AuthorizationCode)
 TOKEN_PATH = "/oauth/token/"
 
+# OpenID Connect, when this checkout has it (the site installs oauthflow.oidc then). The
+# openid code variants name their flavour as the variant's client: RS256 (the default) is
+# the plain variant's own client, ES256 a client registered with that algorithm.
+OPENID = "oauthflow.oidc" in settings.INSTALLED_APPS
+Authentication = getattr(oauthflow_models, "Authentication", None)
+OPENID_CLIENTS = {"openid-rs256": "app", "openid-es256": "app-es256"}
+OPENID_SCOPE = "openid read"  # the plain variant's "read", and openid
+if OPENID:
+    CLIENTS["app-es256"] = {**CLIENTS["app"], "id_token_signed_response_alg": "ES256"}
+
 # The filler: each row gets its own digest (sha256 of "<tag><n>") and family; shared.bulk_insert
 # runs the INSERT with the indexes dropped and builds them again after.
 FILLER_SQL = """
@@ -65,23 +82,24 @@ FILLER_SQL = """
 FILL_SQL = {
     "oauthflow_accesstoken": """
         INSERT INTO oauthflow_accesstoken
-            (digest, hint, client_id, user_id, scope, family, created_at, expires_at)
-        SELECT digest, 'ofat_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid,
+            (digest, hint, client_id, user_id, scope, family, resource, created_at, expires_at)
+        SELECT digest, 'ofat_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid, '',
                now() - interval '2 days', now() - interval '1 day'
         FROM filler""",
     "oauthflow_refreshtoken": """
         INSERT INTO oauthflow_refreshtoken
             (digest, hint, client_id, user_id, scope, family, created_at, expires_at,
-             family_expires_at)
+             family_expires_at, resource)
         SELECT digest, 'ofrt_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid,
-               now() - interval '2 days', now() + interval '30 days', now() + interval '90 days'
+               now() - interval '2 days', now() + interval '30 days', now() + interval '90 days', ''
         FROM filler""",
     "oauthflow_authorizationcode": """
         INSERT INTO oauthflow_authorizationcode
             (digest, hint, client_id, user_id, scope, family, created_at, expires_at,
-             redirect_uri, code_challenge, code_challenge_method)
+             redirect_uri, code_challenge, code_challenge_method, resource)
         SELECT digest, 'ofac_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid,
-               now() - interval '2 days', now() + interval '1 day', %(redirect_uri)s, 'x', 'S256'
+               now() - interval '2 days', now() + interval '1 day', %(redirect_uri)s, 'x', 'S256',
+               ''
         FROM filler""",
 }
 
@@ -99,6 +117,13 @@ def setup() -> dict:
         client.save()
         state["clients"][label] = {"pk": client.pk, "id": client.client_id, "secret": secret}
     save_state(state)
+    if OPENID:
+        from oauthflow import keys
+
+        # One key per algorithm that signs at once, made here rather than by the first
+        # request of a measured run (and by two gunicorn workers racing to make it).
+        for alg in ("RS256", "ES256"):
+            keys.create_key(alg, signs_from=timezone.now())
     import authlib
     import rest_framework
 
@@ -136,6 +161,8 @@ def prune() -> dict:
         deleted = {
             m._meta.db_table: m.objects.exclude(client_id=filler).delete()[0] for m in TABLES
         }
+        if OPENID:
+            deleted[Authentication._meta.db_table] = Authentication.objects.all().delete()[0]
     caches["tokens"].clear()
     return {"deleted": deleted}
 
@@ -147,10 +174,15 @@ def _client(label: str) -> tuple[Client, str]:
 
 def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, str]]:
     """``count`` requests of ``kind``, each with fresh credentials where the kind needs them.
-    (``client`` is for DOT's two applications; oauthflow has one client per kind.)"""
+    (``client`` is for DOT's two applications; oauthflow has one client per kind, except
+    for the openid flavours of authorization_code: ``OPENID_CLIENTS``.)"""
     now = timezone.now()
     user = get_user_model().objects.get(username="bench-user")
-    app, app_auth = _client("app")
+    if client is not None and (kind != "authorization_code" or client not in OPENID_CLIENTS):
+        raise SystemExit(f"oauthflow has no client {client!r} for {kind!r}")
+    if client is not None and not OPENID:
+        raise SystemExit("OpenID Connect (oauthflow.oidc) is not in this checkout")
+    app, app_auth = _client(OPENID_CLIENTS[client] if client else "app")
     if kind == "client_credentials":
         _, auth = _client("cc")
         return [(auth, "grant_type=client_credentials&scope=read")] * count
@@ -164,7 +196,7 @@ def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, s
                     hint=tokens.hint(code),
                     client=app,
                     user=user,
-                    scope="read",
+                    scope=OPENID_SCOPE if client else "read",
                     redirect_uri=REDIRECT_URI,
                     code_challenge=create_s256_code_challenge(verifier),
                     code_challenge_method="S256",
@@ -173,6 +205,8 @@ def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, s
             )
             out.append((app_auth, code_request(code, verifier)))
         AuthorizationCode.objects.bulk_create(rows, batch_size=2000)
+        if client:
+            _authentications(rows, now)
         return out
     if kind == "refresh_token":
         access, refresh = _mint_tokens(app, user, count, with_refresh=True)
@@ -189,6 +223,38 @@ def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, s
 
 def _verifier() -> str:
     return secrets.token_urlsafe(48)
+
+
+def _authentications(codes: list[AuthorizationCode], now) -> None:
+    """The ``Authentication`` row of each openid code's authorization, as
+    ``oauthflow.oidc.authentication.record`` writes it when the code is stored: the subject,
+    a session id, a nonce (so the ID token carries one), the sign-in time, the default
+    adapter's empty acr/amr, no claims parameter."""
+    from oauthflow.oidc.subject import subject_for
+    from oauthflow.settings import oauthflow_settings
+
+    lifetime = timedelta(seconds=oauthflow_settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME)
+    subjects: dict = {}
+    rows = []
+    for code in codes:
+        if code.client_id not in subjects:
+            subjects[code.client_id] = subject_for(code.user, code.client)
+        rows.append(
+            Authentication(
+                family=code.family,
+                client=code.client,
+                user=code.user,
+                sub=subjects[code.client_id],
+                sid=secrets.token_urlsafe(24),
+                nonce=secrets.token_urlsafe(16),
+                auth_time=now - timedelta(seconds=30),
+                acr="",
+                amr="",
+                claims={},
+                expires_at=now + lifetime,
+            )
+        )
+    Authentication.objects.bulk_create(rows, batch_size=2000)
 
 
 def _mint_tokens(app: Client, user, count: int, *, with_refresh: bool):
@@ -286,10 +352,114 @@ def costs() -> dict:
     return {name: round(us) for name, us in best.items()}
 
 
+def openid(reps: int, batch: int) -> dict:
+    """What the ID token adds to a code exchange, in-process, one request at a time: code
+    exchanges through the whole site (``django.test.Client``, the token view, PostgreSQL)
+    in batches of ``batch``, plain, openid RS256 and openid ES256 in turn (the order
+    rotating), ``reps`` rounds after one warm-up round. Per flavour the median of its
+    batches' ms per request; per algorithm the median of the per-round differences
+    (openid - plain) and ratios (openid / plain), and the least round's against the least
+    round's. Then the ID token's own parts, the least of interleaved batches (as
+    ``costs``): the Authentication row read, the claims and each algorithm's signature."""
+    from joserfc import jws
+
+    flavours = {"plain": None, "RS256": "openid-rs256", "ES256": "openid-es256"}
+    prune()
+    requests = {n: items("authorization_code", (reps + 1) * batch, c) for n, c in flavours.items()}
+    send = sender("POST", TOKEN_PATH)
+    statuses: dict[str, Counter] = {name: Counter() for name in flavours}
+    algs: dict[str, Counter] = {name: Counter() for name in flavours}
+    times: dict[str, list[float]] = {name: [] for name in flavours}
+    names = list(flavours)
+    for rnd in range(reps + 1):  # round 0 warms up and is not kept
+        for name in names[rnd % 3 :] + names[: rnd % 3]:
+            chunk = requests[name][rnd * batch : (rnd + 1) * batch]
+            responses = []
+            started = time.perf_counter()
+            for auth, body in chunk:
+                responses.append(send(auth, body))
+            elapsed = time.perf_counter() - started
+            if rnd:
+                times[name].append(1000 * elapsed / batch)
+            for response in responses:
+                statuses[name][response.status_code] += 1
+                answer = json.loads(response.content) if response.status_code == 200 else {}
+                token = answer.get("id_token")
+                alg = jws.extract_compact(token.encode()).headers()["alg"] if token else "-"
+                algs[name][alg] += 1
+    result: dict = {
+        "reps": reps,
+        "batch": batch,
+        "ms_per_request": {n: statistics.median(t) for n, t in times.items()},
+        "per_rep_ms": times,
+        "statuses": {n: dict(c) for n, c in statuses.items()},
+        "id_token_alg": {n: dict(c) for n, c in algs.items()},
+    }
+    for alg in ("RS256", "ES256"):
+        pairs = list(zip(times[alg], times["plain"], strict=True))
+        result[alg] = {
+            "added_ms": statistics.median(a - p for a, p in pairs),
+            "ratio": statistics.median(a / p for a, p in pairs),
+            "per_rep_added_ms": [a - p for a, p in pairs],
+            # The rounds the machine's other work disturbed least, for comparison.
+            "added_ms_least": min(times[alg]) - min(times["plain"]),
+        }
+    result["parts_us"] = _id_token_parts()
+    return result
+
+
+def _id_token_parts() -> dict:
+    """µs of the ID token's parts (least of 15 interleaved batches of 100 calls)."""
+    from django.db import connection
+
+    from oauthflow.oidc import id_token
+
+    app, _ = _client("app")
+    user = get_user_model().objects.get(username="bench-user")
+    items("authorization_code", 1, "openid-rs256")
+    record = Authentication.objects.filter(client=app).latest("pk")
+    record.client, record.user = app, user
+    access = tokens.generate(tokens.ACCESS_TOKEN_PREFIX)
+
+    def claims(alg: str) -> dict:
+        return id_token.id_token_claims(
+            record, issuer="http://127.0.0.1", access_token=access, scope=OPENID_SCOPE,
+            nonce=True, alg=alg,
+        )  # fmt: skip
+
+    signed = {alg: claims(alg) for alg in ("RS256", "ES256")}
+    query = Authentication.objects.filter(family=record.family)
+    sql, params = query.order_by("pk")[:1].query.sql_with_params()
+    cursor = connection.cursor()
+
+    def same_sql_on_a_cursor():
+        cursor.execute(sql, params)
+        cursor.fetchmany(2)
+
+    calls = {
+        "the Authentication row by family, as id_token.py reads it (ORM .first())": lambda: (
+            Authentication.objects.filter(family=record.family).first()
+        ),
+        "the same SELECT on a cursor": same_sql_on_a_cursor,
+        "the claims (id_token_claims)": lambda: claims("RS256"),
+        "sign RS256 (id_token.sign)": lambda: id_token.sign(signed["RS256"], "RS256"),
+        "sign ES256 (id_token.sign)": lambda: id_token.sign(signed["ES256"], "ES256"),
+    }
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(15):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            for _ in range(100):
+                call()
+            best[name] = min(best[name], (time.perf_counter() - started) / 100 * 1e6)
+    return {name: round(us) for name, us in best.items()}
+
+
 def capabilities() -> dict:
     return {
         "resource_protection": resource_protection() is not None,
         "cleartokens": "oauthflow_cleartokens" in get_commands(),
+        "openid": OPENID,
     }
 
 

@@ -105,7 +105,7 @@ def hand_token(request):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO oauthflow_accesstoken (digest, hint, client_id, scope, family, "
-            "created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            "resource, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s)",
             [tokens.digest(value), tokens.hint(value), row[0], scope, new_family_id(), now,
              now + timedelta(seconds=3600)],
         )  # fmt: skip

@@ -69,6 +69,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         }
         if isinstance(token, AccessToken):
             body["token_type"] = token.token_type
+            audience = token.resource.split()
+            if audience:  # RFC 7662 §2.2 / RFC 8707: the resources it is for
+                body["aud"] = audience[0] if len(audience) == 1 else audience
         if token.user is not None:
             body["username"] = token.user.get_username()
             body["sub"] = get_adapter().get_subject(token.user)

@@ -92,6 +92,7 @@ class AuthorizationCodeGrant(GrantMixin, grants.AuthorizationCodeGrant):
                 redirect_uri=data.get("redirect_uri") or "",
                 code_challenge=data.get("code_challenge") or "",
                 code_challenge_method=data.get("code_challenge_method") or "",
+                resource=" ".join(request.payload.datalist.get("resource", [])),
             )
             self.execute_hook("after_save_authorization_code", saved)
         return saved

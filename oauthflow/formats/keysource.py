@@ -1,0 +1,209 @@
+"""Where an API finds the public keys that sign JWT access tokens.
+
+* **On the provider's host** (``oauthflow`` installed, no ``JWKS_URI`` set): the keys in
+  the provider's database, through ``oauthflow.keys``' in-process copy, read again at most
+  once a minute: no query per request.
+* **On another host** (``oauthflow`` not installed, or ``JWKS_URI`` set): the provider's
+  JWKS, fetched over HTTPS from ``JWKS_URI`` (or the ``jwks_uri`` of ``ISSUER``'s
+  metadata), kept as long as its ``Cache-Control: max-age`` says (between
+  :data:`MIN_CACHE` and :data:`MAX_CACHE` seconds), and fetched again early when a token
+  names a key it does not hold, at most once every :data:`REFETCH_INTERVAL` seconds, so
+  tokens with made-up key ids cannot make it hammer the provider. Nothing of oauthflow's
+  models or database is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from typing import Any
+from urllib.request import Request, urlopen
+
+from django.apps import apps
+from django.core.signals import setting_changed
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from ..settings import oauthflow_settings
+
+logger = logging.getLogger("oauthflow.jwks")
+
+MIN_CACHE = 60
+MAX_CACHE = 24 * 3600
+DEFAULT_CACHE = 300
+REFETCH_INTERVAL = 60
+FETCH_TIMEOUT = 5
+_MAX_AGE = re.compile(r"max-age=(\d+)")
+
+
+class TokenUser:
+    """The user of a JWT access token on an API without the provider's user table: known
+    by the subject (``sub``) alone. Authenticated, not staff, no primary key."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, sub: str) -> None:
+        self.sub = self.username = sub
+
+    def get_username(self) -> str:
+        return self.sub
+
+    def __str__(self) -> str:
+        return self.sub
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TokenUser) and other.sub == self.sub
+
+    def __hash__(self) -> int:
+        return hash(self.sub)
+
+
+class TokenClient:
+    """The client of a JWT access token on an API without the provider's client table:
+    known by its ``client_id`` alone."""
+
+    is_active = True
+
+    def __init__(self, client_id: str) -> None:
+        self.client_id = self.name = client_id
+
+    def __str__(self) -> str:
+        return self.client_id
+
+
+class LocalKeys:
+    """The provider's own keys (this host runs oauthflow)."""
+
+    @property
+    def issuer(self) -> str | None:
+        # Unset, the issuer follows each request's host: the signature, made with keys
+        # only this provider holds, is then what ties a token to it.
+        return oauthflow_settings.ISSUER
+
+    def key(self, kid: str) -> Any:
+        from .. import keys
+
+        return keys.verification_key(kid)
+
+    @staticmethod
+    def load_user(token: Any) -> Any:
+        from ..models import Subject
+
+        row = Subject.objects.select_related("user").filter(public=token.sub).first()
+        return row.user if row is not None else TokenUser(token.sub)
+
+    @staticmethod
+    def load_client(token: Any) -> Any:
+        from ..store import lookups
+
+        return lookups.client.get(token.client_id) or TokenClient(token.client_id)
+
+
+class RemoteKeys:
+    """The provider's JWKS, fetched over HTTP and cached (see the module)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: KeySet | None = None
+        self._expires = 0.0
+        self._last_fetch = 0.0
+
+    @property
+    def issuer(self) -> str | None:
+        return oauthflow_settings.ISSUER
+
+    def key(self, kid: str) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            if self._keys is None or now >= self._expires:
+                self._fetch(now)
+            found = self._find(kid)
+            if found is None and now - self._last_fetch >= REFETCH_INTERVAL:
+                self._fetch(now)  # a rotation: the provider published a new key
+                found = self._find(kid)
+            return found
+
+    def _find(self, kid: str) -> Any:
+        if self._keys is None:
+            return None
+        for key in self._keys.keys:
+            if key.kid == kid:
+                return key
+        return None
+
+    def _fetch(self, now: float) -> None:
+        self._last_fetch = now
+        try:
+            body, max_age = _get_json(jwks_uri())
+            keys = KeySet.import_key_set({"keys": [k for k in body["keys"] if "d" not in k]})
+        except (OSError, ValueError, KeyError, TypeError, JoseError) as exc:
+            logger.warning("Could not fetch the provider's JWKS: %s.", type(exc).__name__)
+            if self._keys is None:
+                return
+            self._expires = now + MIN_CACHE  # keep the old keys, try again later
+            return
+        self._keys = keys
+        self._expires = now + max_age
+
+    @staticmethod
+    def load_user(token: Any) -> Any:
+        return TokenUser(token.sub)
+
+    @staticmethod
+    def load_client(token: Any) -> Any:
+        return TokenClient(token.client_id)
+
+
+def jwks_uri() -> str:
+    configured = oauthflow_settings.JWKS_URI
+    if configured:
+        return str(configured)
+    issuer = oauthflow_settings.ISSUER
+    if not issuer:
+        raise ValueError("Set OAUTHFLOW['ISSUER'] (or JWKS_URI) to verify JWT access tokens.")
+    metadata, _ = _get_json(issuer.rstrip("/") + "/.well-known/oauth-authorization-server")
+    if metadata.get("issuer") != issuer:
+        raise ValueError("The provider's metadata names another issuer.")
+    return str(metadata["jwks_uri"])
+
+
+def _get_json(url: str) -> tuple[dict[str, Any], int]:
+    if not url.lower().startswith(("https://", "http://")):
+        raise ValueError("Only http(s) URLs are fetched.")
+    request = Request(url, headers={"Accept": "application/json"})  # noqa: S310 (checked)
+    with urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 (checked)
+        body = json.loads(response.read(1_000_000))
+        match = _MAX_AGE.search(response.headers.get("Cache-Control", ""))
+    max_age = int(match.group(1)) if match else DEFAULT_CACHE
+    if not isinstance(body, dict):
+        raise ValueError("Not a JSON object.")
+    return body, max(MIN_CACHE, min(MAX_CACHE, max_age))
+
+
+_source: LocalKeys | RemoteKeys | None = None
+
+
+def get() -> LocalKeys | RemoteKeys:
+    global _source
+    if _source is None:
+        local = apps.is_installed("oauthflow") and not oauthflow_settings.JWKS_URI
+        _source = LocalKeys() if local else RemoteKeys()
+    return _source
+
+
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    global _source
+    if setting in ("OAUTHFLOW", "INSTALLED_APPS"):
+        _source = None
+
+
+setting_changed.connect(_forget)

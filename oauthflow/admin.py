@@ -14,11 +14,15 @@ Two rules shape it:
   made, rotated, retired and deleted by ``manage.py oauthflow_keys`` only (``oauthflow.keys``
   keeps them published as long as what they signed is valid); their private part is never
   shown, not even encrypted.
+
+Which APIs (resources, RFC 8707) a client may get tokens for is set on the client, under
+the trust permission; the resource's own page lists those clients but does not change them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import django
 from django import forms
@@ -27,21 +31,30 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from . import keys
-from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken, SigningKey
+from .models import (
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    Consent,
+    RefreshToken,
+    Resource,
+    SigningKey,
+)
 from .server.registry import registry
+from .settings import oauthflow_settings
 from .store import revocation
 from .store.clients import deactivate_client, delete_client
 from .store.validity import Refusal, in_force, state
@@ -156,6 +169,7 @@ class ClientAdminForm(forms.ModelForm):
             "id_token_signed_response_alg",
             "subject_type",
             "sector_identifier_uri",
+            "resources",
         ]
         formfield_callback = _https_by_default
         widgets = {
@@ -201,10 +215,12 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ("name", "client_id")
     readonly_fields = ("client_id", "secret_hint", "created_at", "updated_at")
     raw_id_fields = ("owner",)
+    filter_horizontal = ("resources",)
     fieldsets = (
         (None, {"fields": ("name", "client_id", "client_type", "secret_hint", "is_active")}),
         (_("Redirection and grants"), {"fields": ("redirect_uris", "grant_types")}),
         (_("Scopes"), {"fields": ("allowed_scopes", "default_scopes")}),
+        (_("Resources (APIs)"), {"fields": ("resources",)}),
         (_("Trust"), {"fields": ("skip_consent", "may_introspect")}),
         (
             _("OpenID Connect"),
@@ -241,7 +257,9 @@ class ClientAdmin(admin.ModelAdmin):
     #: widen what an existing client (and every user who trusted it) may obtain. The
     #: logout URIs are redirect URIs too (where users are sent, where logout tokens go);
     #: the subject type and sector decide whether a client can link its users to other
-    #: clients' (and changing them changes every user's ``sub`` at that client).
+    #: clients' (and changing them changes every user's ``sub`` at that client). The
+    #: resources decide which APIs accept its tokens: an API that checks JWT access tokens
+    #: alone has no other say, and the consent page does not name them.
     trust_fields = (
         "client_type",
         "redirect_uris",
@@ -253,10 +271,12 @@ class ClientAdmin(admin.ModelAdmin):
         "backchannel_logout_uri",
         "subject_type",
         "sector_identifier_uri",
+        "resources",
     )
-    #: Of those, what staff without the permission may still set on a new client: it has
-    #: no users yet, and its users will be asked.
-    trust_fields_on_add = ("skip_consent", "may_introspect")
+    #: Of those, what staff without the permission may not set even on a new client. The
+    #: others they may: it has no users yet, and its users will be asked. Nobody asks them
+    #: about skipping consent, reading other clients' tokens or reaching an API.
+    trust_fields_on_add = ("skip_consent", "may_introspect", "resources")
 
     def has_trust_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_client_trust")
@@ -434,6 +454,120 @@ class ClientAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+# Resources (APIs) -------------------------------------------------------------------------
+
+
+def is_parsable_uri(value: str) -> bool:
+    """Whether ``urlsplit`` takes ``value`` (it raises on a host such as ``[::1``)."""
+    try:
+        urlsplit(value)
+    except ValueError:
+        return False
+    return True
+
+
+#: A resource's own lifetime stays within the bounds of the settings it stands in for
+#: (ACCESS_TOKEN_LIFETIME, JWT_ACCESS_TOKEN_LIFETIME), as ``oauthflow_resource`` holds it.
+_RESOURCE_LIFETIME_BOUNDS = (1, 24 * 3600)
+
+
+class ResourceAdminForm(forms.ModelForm):
+    """Model validation (``Resource.full_clean``) runs as for any ModelForm: the identifier's
+    shape, its uniqueness, the scope names."""
+
+    access_token_lifetime = forms.IntegerField(
+        label=capfirst(Resource.access_token_lifetime.field.verbose_name),
+        help_text=Resource.access_token_lifetime.field.help_text,
+        required=False,
+        min_value=_RESOURCE_LIFETIME_BOUNDS[0],
+        max_value=_RESOURCE_LIFETIME_BOUNDS[1],
+    )
+
+    class Meta:
+        model = Resource
+        fields = [
+            "identifier",
+            "name",
+            "is_active",
+            "token_format",
+            "access_token_lifetime",
+            "scopes",
+        ]
+        widgets = {
+            "identifier": forms.TextInput(attrs={"size": 60}),
+            "scopes": forms.TextInput(attrs={"size": 60}),
+        }
+
+    def clean_identifier(self) -> str:
+        identifier: str = self.cleaned_data["identifier"]
+        if not is_parsable_uri(identifier):
+            # The model's validator would raise ValueError on it (a 500), not a form error.
+            raise ValidationError(
+                _("A resource identifier is an absolute URI without a fragment."),
+                code="invalid",
+            )
+        return identifier
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    """The APIs clients get tokens for. Which clients may is set on each client (it needs
+    the trust permission); this page only lists them."""
+
+    form = ResourceAdminForm
+    list_display = ("identifier", "name", "token_format", "lifetime", "is_active", "client_count")
+    list_filter = ("token_format", "is_active")
+    search_fields = ("identifier", "name")
+    fieldsets = (
+        (None, {"fields": ("identifier", "name", "is_active")}),
+        (_("Tokens"), {"fields": ("token_format", "access_token_lifetime", "scopes")}),
+        (_("Clients"), {"fields": ("allowed_clients", "created_at")}),
+    )
+
+    class Media:
+        css = {"all": ["oauthflow/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(_client_count=Count("clients"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ("allowed_clients", "created_at")
+        # Tokens carry the identifier in aud, and APIs know themselves by it: it is fixed
+        # once made (delete the resource and add another to change it).
+        return fields if obj is None else ("identifier", *fields)
+
+    @admin.display(description=_("lifetime"), ordering="access_token_lifetime")
+    def lifetime(self, obj: Resource) -> str:
+        if obj.access_token_lifetime:
+            return str(obj.access_token_lifetime)
+        if obj.token_format == Resource.JWT:
+            default = oauthflow_settings.JWT_ACCESS_TOKEN_LIFETIME
+        else:
+            default = oauthflow_settings.ACCESS_TOKEN_LIFETIME
+        return gettext("%(seconds)d (default)") % {"seconds": default}
+
+    @admin.display(description=_("clients"), ordering="_client_count")
+    def client_count(self, obj: Resource) -> int:
+        count = getattr(obj, "_client_count", None)
+        return obj.clients.count() if count is None else int(count)
+
+    @admin.display(description=_("allowed clients"))
+    def allowed_clients(self, obj: Resource) -> str:
+        if obj.pk is None:
+            return "-"
+        links = [
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse(f"admin:{self.opts.app_label}_client_change", args=[client.pk]),
+                client,
+            )
+            for client in obj.clients.all()
+        ]
+        if not links:
+            return gettext("None yet: add this resource to a client's Resources (APIs).")
+        return format_html_join(", ", "{}", ((link,) for link in links))
 
 
 # Codes and tokens -------------------------------------------------------------------------

@@ -194,6 +194,40 @@ def _check_issuer(typed: Mapping[str, Any]) -> Messages:
     return messages
 
 
+def _check_resource(typed: Mapping[str, Any]) -> Messages:
+    resource = typed.get("RESOURCE")
+    if resource is None:
+        return []
+    if _is_resource_identifier(resource):
+        return []
+    return [
+        checks.Error(
+            _(
+                "OAUTHFLOW['RESOURCE'] %(resource)r is not an absolute URI without a fragment: "
+                "no JWT access token can name it in its aud."
+            )
+            % {"resource": resource},
+            hint=_(
+                "Set it to this API's resource identifier exactly as the provider registered "
+                "it (manage.py oauthflow_resource list), e.g. 'https://api.example.com/'."
+            ),
+            id="oauthflow.E013",
+        )
+    ]
+
+
+def _is_resource_identifier(value: str) -> bool:
+    """What a Resource's identifier must be (RFC 8707 §2), so what a token's aud names: an
+    absolute URI without a fragment, in printable ASCII without spaces."""
+    if not value.isascii() or not value.isprintable() or " " in value or "#" in value:
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed [ in the host
+        return False
+    return bool(parts.scheme and parts.netloc)
+
+
 def _check_token_cache(typed: Mapping[str, Any]) -> Messages:
     alias = typed.get("TOKEN_CACHE")
     if alias is None:
@@ -394,6 +428,7 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_scopes,
     _check_default_scopes,
     _check_issuer,
+    _check_resource,
     _check_token_cache,
     _check_issuer_is_set,
     _check_insecure_transport,

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -122,7 +123,10 @@ class LookupQuerySet(models.QuerySet):
 def _validate_resource_identifier(value: str) -> None:
     # RFC 8707 §2: an absolute URI without a fragment, and printable ASCII like every
     # parameter a request carries.
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # "https://[::1/"
+        raise ValidationError(_("A resource identifier is an absolute URI.")) from exc
     if not value.isascii() or not value.isprintable() or " " in value:
         raise ValidationError(_("A resource identifier is printable ASCII without spaces."))
     if not parts.scheme or not parts.netloc or "#" in value:
@@ -161,6 +165,7 @@ class Resource(models.Model):
         _("access token lifetime"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 3600)],
         help_text=_(
             "Seconds. Empty: JWT_ACCESS_TOKEN_LIFETIME for JWTs, ACCESS_TOKEN_LIFETIME "
             "for opaque tokens."
@@ -183,6 +188,17 @@ class Resource(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return scope_to_list(self.scopes)
+
+    def clean(self) -> None:
+        known = known_scopes()
+        unknown = [s for s in self.scope_list if s not in known]
+        if unknown:
+            raise ValidationError(
+                {
+                    "scopes": gettext("Unknown scope(s): %(unknown)s. Known: %(known)s.")
+                    % {"unknown": ", ".join(unknown), "known": ", ".join(known)}
+                }
+            )
 
 
 class ClientQuerySet(LookupQuerySet):

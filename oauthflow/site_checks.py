@@ -1,5 +1,6 @@
 """System checks on how the site around oauthflow is set up: the login page users are sent
-to, the issuer's host, and clients that name scopes the server no longer has.
+to, the issuer's host, clients that name scopes the server no longer has, and JWT access
+tokens that no revocation can reach.
 
 ``oauthflow.checks`` checks ``OAUTHFLOW`` itself; these look at the rest of the project.
 """
@@ -127,5 +128,68 @@ def check_client_scopes(app_configs: Any = None, **kwargs: Any) -> Messages:
                 "the scopes back in OAUTHFLOW['SCOPES']."
             ),
             id="oauthflow.W007",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, "oauthflow")
+def check_jwt_revocation(app_configs: Any = None, **kwargs: Any) -> Messages:
+    """An API checks a JWT access token alone: only a stale marker in a cache it shares with
+    the provider (TOKEN_CACHE) tells it of a revocation. Without one, a revoked token works
+    there until it expires."""
+    from .models import Resource
+    from .settings import DEFAULTS
+
+    configured = getattr(settings, "OAUTHFLOW", {})
+    if not isinstance(configured, dict) or configured.get("TOKEN_CACHE") is not None:
+        return []  # a cache is set (a bad one is E003's, E008's or W003's)
+    default = configured.get("JWT_ACCESS_TOKEN_LIFETIME", DEFAULTS["JWT_ACCESS_TOKEN_LIFETIME"])
+    if not isinstance(default, int) or isinstance(default, bool):
+        return []  # E003's
+    try:
+        rows = list(
+            Resource.objects.filter(is_active=True, token_format=Resource.JWT)
+            .order_by("identifier")
+            .values_list("identifier", "access_token_lifetime")
+        )
+    except Exception:
+        # No tables yet (before migrate), no database reachable, or no access allowed
+        # (a test): nothing to check, and a check must never stop the command.
+        return []
+    if not rows:
+        return []
+    identifiers = [identifier for identifier, _lifetime in rows]
+    own = [lifetime for _identifier, lifetime in rows if lifetime]
+    longest = max(lifetime or default for _identifier, lifetime in rows)
+    shown = ", ".join(identifiers[:5]) + (" …" if len(identifiers) > 5 else "")
+    names = {"count": len(rows), "resources": shown, "longest": longest, "default": default}
+    if own:
+        names["own"] = max(own)
+        lifetimes = _(
+            "JWT_ACCESS_TOKEN_LIFETIME is %(default)d seconds; the longest lifetime a "
+            "resource sets is %(own)d seconds"
+        )
+    else:
+        lifetimes = _("JWT_ACCESS_TOKEN_LIFETIME; no resource sets a lifetime of its own")
+    return [
+        checks.Warning(
+            ngettext(
+                "%(count)d active resource takes JWT access tokens (%(resources)s) and "
+                "OAUTHFLOW['TOKEN_CACHE'] is not set: a revoked JWT access token stays valid "
+                "until it expires, up to %(longest)d seconds after it was issued "
+                "(%(lifetimes)s).",
+                "%(count)d active resources take JWT access tokens (%(resources)s) and "
+                "OAUTHFLOW['TOKEN_CACHE'] is not set: a revoked JWT access token stays valid "
+                "until it expires, up to %(longest)d seconds after it was issued "
+                "(%(lifetimes)s).",
+                len(rows),
+            )
+            % {**names, "lifetimes": lifetimes % names},
+            hint=_(
+                "Set OAUTHFLOW['TOKEN_CACHE'] to a cache the provider shares with the APIs "
+                "(Redis, Memcached), and the same on each API: a revocation then marks the "
+                "token stale there. Or keep the lifetimes short."
+            ),
+            id="oauthflow.W009",
         )
     ]

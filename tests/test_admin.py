@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 
 from oauthflow import keys
 from oauthflow.keys import encryption
-from oauthflow.models import AccessToken, Client, Consent, SigningKey
+from oauthflow.models import AccessToken, Client, Consent, Resource, SigningKey
 from tests import factories
 
 CLIENT_ADD = reverse("admin:oauthflow_client_add")
@@ -80,6 +80,8 @@ ADMIN_PAGES = [
     "admin:oauthflow_refreshtoken_changelist",
     "admin:oauthflow_consent_changelist",
     "admin:oauthflow_signingkey_changelist",
+    "admin:oauthflow_resource_changelist",
+    "admin:oauthflow_resource_add",
 ]
 
 
@@ -99,6 +101,7 @@ def test_object_pages_render_for_staff(admin_client):
         factories.AuthorizationCodeFactory(),
         factories.RefreshTokenFactory(rotated_from=factories.RefreshTokenFactory()),
         factories.ConsentFactory(),
+        Resource.objects.create(identifier="https://api.example.com/", name="API"),
     ]
     for row in rows:
         url = reverse(f"admin:oauthflow_{row._meta.model_name}_change", args=[row.pk])
@@ -754,3 +757,237 @@ def test_staff_need_the_view_permission_for_signing_keys(client, rotated):
     assert client.get(KEY_LIST).status_code == 403
     staff.user_permissions.add(Permission.objects.get(codename="view_signingkey"))
     assert client.get(KEY_LIST).status_code == 200
+
+
+# Resources (APIs) ---------------------------------------------------------------------------
+
+
+RESOURCE_ADD = reverse("admin:oauthflow_resource_add")
+RESOURCE_LIST = reverse("admin:oauthflow_resource_changelist")
+API = "https://api.example.com/"
+
+
+def resource_change(resource):
+    return reverse("admin:oauthflow_resource_change", args=[resource.pk])
+
+
+def resource_form(**overrides):
+    data = {
+        "identifier": API,
+        "name": "Billing API",
+        "is_active": "on",
+        "token_format": "jwt",
+        "access_token_lifetime": "",
+        "scopes": "read",
+        "_save": "Save",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_adding_a_resource(admin_client):
+    response = admin_client.post(RESOURCE_ADD, resource_form(access_token_lifetime="120"))
+    assert response.status_code == 302
+    resource = Resource.objects.get()
+    assert (resource.identifier, resource.name, resource.scopes) == (API, "Billing API", "read")
+    assert (resource.token_format, resource.access_token_lifetime) == ("jwt", 120)
+    assert resource.is_active
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"identifier": "api.example.com"}, "A resource identifier is an absolute URI"),
+        ({"identifier": "https://api.example.com/#x"}, "without a fragment"),
+        ({"identifier": "https://api.example.com/a b"}, "printable ASCII without spaces"),
+        # urlsplit() raises on it: a form error, not a 500.
+        ({"identifier": "https://[::1/"}, "A resource identifier is an absolute URI"),
+        ({"name": ""}, "This field is required."),
+        ({"scopes": 'read say"hi'}, "Invalid scope name(s)"),
+        ({"access_token_lifetime": "0"}, "greater than or equal to 1"),
+        ({"access_token_lifetime": "86401"}, "less than or equal to 86400"),
+        ({"token_format": "paseto"}, "Select a valid choice"),
+    ],
+)
+def test_the_resource_form_validates_through_the_model(admin_client, overrides, error):
+    response = admin_client.post(RESOURCE_ADD, resource_form(**overrides))
+    assert response.status_code == 200
+    assert error in response.content.decode().replace("&quot;", '"')
+    assert not Resource.objects.exists()
+
+
+def test_the_lifetime_bounds_are_those_of_the_lifetime_settings():
+    from oauthflow.admin import ResourceAdminForm
+    from oauthflow.settings import SETTINGS
+
+    field = ResourceAdminForm.base_fields["access_token_lifetime"]
+    for name in ("ACCESS_TOKEN_LIFETIME", "JWT_ACCESS_TOKEN_LIFETIME"):
+        [setting] = [s for s in SETTINGS if s.name == name]
+        assert setting.bounds == (field.min_value, field.max_value)
+
+
+def test_a_resource_identifier_is_unique(admin_client):
+    Resource.objects.create(identifier=API, name="First")
+    response = admin_client.post(RESOURCE_ADD, resource_form(name="Second"))
+    assert response.status_code == 200
+    assert "Resource with this Identifier already exists." in response.content.decode()
+    assert list(Resource.objects.values_list("name", flat=True)) == ["First"]
+
+
+def test_the_resource_list(admin_client, settings):
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "JWT_ACCESS_TOKEN_LIFETIME": 240}
+    jwt = Resource.objects.create(identifier=API, name="Billing", token_format="jwt")
+    opaque = Resource.objects.create(
+        identifier="https://photos.example.com/",
+        name="Photos",
+        access_token_lifetime=600,
+        is_active=False,
+    )
+    for _ in range(2):
+        factories.ClientFactory().resources.add(jwt)
+    html = admin_client.get(RESOURCE_LIST).content.decode()
+    rows = {}
+    for resource in (jwt, opaque):
+        row = html[html.index(f">{resource.identifier}<") :].split("</tr>")[0]
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        rows[resource.identifier] = [re.sub(r"<[^>]+>", "", c).strip() or c for c in cells]
+    # name, token format, lifetime, active (an icon), number of clients
+    name, token_format, lifetime, active, count = rows[API][:5]
+    assert (name, token_format, lifetime, count) == (
+        "Billing",
+        "JWT (RFC 9068: checked by the API alone)",
+        "240 (default)",
+        "2",
+    )
+    assert 'alt="True"' in active
+    name, token_format, lifetime, active, count = rows[opaque.identifier][:5]
+    assert (name, lifetime, count) == ("Photos", "600", "0")
+    assert 'alt="False"' in active
+
+
+def test_the_resource_list_searches_and_filters(admin_client):
+    Resource.objects.create(identifier=API, name="Billing", token_format="jwt")
+    Resource.objects.create(identifier="https://photos.example.com/", name="Photos")
+    page = admin_client.get(RESOURCE_LIST, {"q": "billing"}).content.decode()
+    assert API in page and "photos.example.com" not in page
+    page = admin_client.get(RESOURCE_LIST, {"q": "photos.example"}).content.decode()
+    assert API not in page and "photos.example.com" in page
+    page = admin_client.get(RESOURCE_LIST, {"token_format__exact": "opaque"}).content.decode()
+    assert API not in page and "photos.example.com" in page
+    page = admin_client.get(RESOURCE_LIST, {"o": "-6"}).content.decode()  # by client count
+    assert API in page
+
+
+def test_a_resources_identifier_is_fixed_once_made(admin_client):
+    resource = Resource.objects.create(identifier=API, name="API")
+    page = admin_client.get(resource_change(resource)).content.decode()
+    assert 'name="identifier"' not in page and API in page
+    response = admin_client.post(
+        resource_change(resource),
+        resource_form(identifier="https://elsewhere.example.com/", name="Renamed"),
+    )
+    assert response.status_code == 302
+    resource.refresh_from_db()
+    assert (resource.identifier, resource.name) == (API, "Renamed")
+
+
+def test_a_resource_page_lists_its_clients_but_does_not_change_them(admin_client):
+    resource = Resource.objects.create(identifier=API, name="API")
+    printer = factories.ClientFactory(name="Printer")
+    printer.resources.add(resource)
+    page = admin_client.get(resource_change(resource)).content.decode()
+    assert f'<a href="{client_change(printer)}">Printer</a>' in page
+    assert 'name="clients"' not in page
+    other = factories.ClientFactory(name="Other")
+    admin_client.post(resource_change(resource), resource_form(clients=[str(other.pk)]))
+    assert list(resource.clients.all()) == [printer]
+    empty = Resource.objects.create(identifier="https://empty.example.com/", name="Empty")
+    assert "None yet" in admin_client.get(resource_change(empty)).content.decode()
+
+
+def test_deleting_a_resource_keeps_its_clients(admin_client):
+    resource = Resource.objects.create(identifier=API, name="API")
+    printer = factories.ClientFactory()
+    printer.resources.add(resource)
+    url = reverse("admin:oauthflow_resource_delete", args=[resource.pk])
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Resource.objects.exists()
+    assert Client.objects.filter(pk=printer.pk).exists() and not printer.resources.exists()
+
+
+def test_staff_need_the_resource_permissions(client, db):
+    staff = staff_with(client, "view_client")
+    assert client.get(RESOURCE_LIST).status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_resource"))
+    assert client.get(RESOURCE_LIST).status_code == 200
+    assert client.get(RESOURCE_ADD).status_code == 403
+    client.post(RESOURCE_ADD, resource_form())
+    assert not Resource.objects.exists()
+
+
+# A client's resources ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def apis(db):
+    return [
+        Resource.objects.create(identifier=API, name="Billing"),
+        Resource.objects.create(identifier="https://photos.example.com/", name="Photos"),
+    ]
+
+
+def test_the_client_form_has_a_resources_fieldset(admin_client, apis):
+    html = admin_client.get(CLIENT_ADD).content.decode()
+    fieldset = html[html.index("Resources (APIs)") :]
+    fieldset = fieldset[: fieldset.index("</fieldset>")]
+    assert 'name="resources"' in fieldset and "selectfilter" in fieldset  # filter_horizontal
+    for resource in apis:
+        assert f'value="{resource.pk}"' in fieldset and resource.identifier in fieldset
+
+
+def test_adding_and_changing_a_clients_resources(admin_client, apis):
+    billing, photos = apis
+    response = admin_client.post(CLIENT_ADD, client_form(resources=[str(billing.pk)]))
+    assert response.status_code == 200  # the secret page
+    app = Client.objects.get()
+    assert list(app.resources.all()) == [billing]
+    admin_client.post(client_change(app), client_form(name=app.name, resources=[str(photos.pk)]))
+    assert list(app.resources.all()) == [photos]
+
+
+def test_change_client_alone_cannot_give_a_client_an_api(client, apis):
+    billing, photos = apis
+    staff_with(client, "view_client", "change_client")
+    app = factories.ClientFactory(name="Printer")
+    app.resources.add(billing)
+    response = client.post(
+        client_change(app),
+        client_form(name="Printer renamed", resources=[str(billing.pk), str(photos.pk)]),
+    )
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.name == "Printer renamed"
+    assert list(app.resources.all()) == [billing]  # unchanged, not emptied either
+    page = client.get(client_change(app)).content.decode()
+    assert 'name="resources"' not in page
+    assert billing.identifier in page  # shown, read-only
+
+
+def test_nor_on_a_new_client(client, apis):
+    staff_with(client, "view_client", "add_client", "change_client")
+    assert 'name="resources"' not in client.get(CLIENT_ADD).content.decode()
+    response = client.post(CLIENT_ADD, client_form(resources=[str(apis[0].pk)]))
+    assert response.status_code == 200  # the secret page
+    assert not Client.objects.get().resources.exists()
+
+
+def test_the_trust_permission_unlocks_the_resources(client, apis):
+    _billing, photos = apis
+    staff_with(client, "view_client", "change_client", "change_client_trust")
+    app = factories.ClientFactory(name="Printer")
+    client.post(
+        client_change(app),
+        client_form(name="Printer", redirect_uris=app.redirect_uris, resources=[str(photos.pk)]),
+    )
+    assert list(app.resources.all()) == [photos]

@@ -331,3 +331,50 @@ def test_e011_stops_manage_py_check():
     ):
         call_command("check")
     assert "oauthflow.E011" in str(excinfo.value)
+
+
+# RESOURCE: this API's resource identifier ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "https://api.example.com/",
+        "https://api.example.com",
+        "https://api.example.com/v1?tenant=1",
+        "http://127.0.0.1:8001/",
+        "https://api.example.com:8443/billing",
+    ],
+)
+def test_a_resource_identifier_passes(resource):
+    assert ids(RESOURCE=resource) == []
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "api.example.com",
+        "/api/",
+        "https://api.example.com/#top",
+        "https://api.example.com/#",
+        "https://api.example.com/a b",
+        "https://bücher.example/",
+        "https://[::1/",  # urlsplit() raises on it
+        "",
+    ],
+)
+def test_e013_resource_is_not_an_absolute_uri_without_fragment(resource):
+    with configured(RESOURCE=resource):
+        [message] = check_settings()
+    assert message.id == "oauthflow.E013"
+    assert message.level == checks.ERROR
+    assert repr(resource) in message.msg and "absolute URI without a fragment" in message.msg
+    assert "oauthflow_resource list" in message.hint
+
+
+def test_e013_not_raised_when_resource_has_the_wrong_type():
+    assert ids(RESOURCE=["https://api.example.com/"]) == ["oauthflow.E003"]
+
+
+def test_no_resource_is_fine():
+    assert ids(RESOURCE=None) == []

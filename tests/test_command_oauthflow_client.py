@@ -547,3 +547,81 @@ def test_client_create_with_undecodable_name_is_a_clear_error(db):
             "https://a.example/cb",
         )
     assert not Client.objects.exists()
+
+
+# Resources (APIs) ---------------------------------------------------------------------------
+
+
+def _resource(identifier, **fields):
+    from oauthflow.models import Resource
+
+    return Resource.objects.create(identifier=identifier, name=identifier, **fields)
+
+
+def test_create_with_resources(db, capsys):
+    billing = _resource("https://billing.example.com/")
+    photos = _resource("https://photos.example.com/", token_format="jwt")
+    _resource("https://other.example.com/")
+    data = run_json(
+        capsys,
+        "create",
+        "--name",
+        "Batch job",
+        "--grant-type",
+        "client_credentials",
+        "--resource",
+        "https://photos.example.com/",
+        "--resource",
+        "https://billing.example.com/",
+    )
+    client = Client.objects.get(client_id=data["client_id"])
+    assert set(client.resources.all()) == {billing, photos}
+    assert data["resources"] == ["https://billing.example.com/", "https://photos.example.com/"]
+
+
+def test_create_without_resources_has_none(db, capsys):
+    _resource("https://billing.example.com/")
+    data = run_json(capsys, "create", "--name", "A", "--redirect-uri", "https://a.example.com/")
+    assert data["resources"] == []
+    assert not Client.objects.get().resources.exists()
+
+
+def test_create_with_an_unknown_resource_writes_nothing(db, capsys):
+    _resource("https://billing.example.com/")
+    code, out, err = run(
+        capsys,
+        "create",
+        "--name",
+        "",
+        "--grant-type",
+        "client_credentials",
+        "--resource",
+        "https://billing.example.com/",
+        "--resource",
+        "https://nope.example.com/",
+    )
+    assert code == 1, out
+    assert err.startswith("CommandError: Nothing was created:")
+    # Reported with the model's errors, by option.
+    assert "--name: This field cannot be blank." in err
+    assert "--resource: No resource with identifier 'https://nope.example.com/'" in err
+    assert not Client.objects.exists()
+
+
+def test_show_and_list_report_the_resources(db, capsys, django_assert_max_num_queries):
+    resource = _resource("https://billing.example.com/")
+    client = factories.ClientFactory(name="With")
+    client.resources.add(resource)
+    factories.ClientFactory(name="Without")
+    code, out, _ = run(capsys, "show", client.client_id)
+    assert code == 0
+    assert "resources:      https://billing.example.com/" in out.splitlines()
+    _, out, _ = run(capsys, "show", Client.objects.get(name="Without").client_id)
+    assert "resources:      -" in out.splitlines()
+    assert run_json(capsys, "show", client.client_id)["resources"] == [resource.identifier]
+    # list: one query for the resources of every client, not one per client.
+    factories.ClientFactory().resources.add(resource)
+    with django_assert_max_num_queries(2):
+        call_command("oauthflow_client", "list", "--json", stdout=io.StringIO())
+    listed = {c["name"]: c["resources"] for c in run_json(capsys, "list")}
+    assert listed["With"] == [resource.identifier] and listed["Without"] == []

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from oauthflow.site_checks import check_client_scopes, check_issuer_host, check_login_url
+from oauthflow.models import Resource
+from oauthflow.site_checks import (
+    check_client_scopes,
+    check_issuer_host,
+    check_jwt_revocation,
+    check_login_url,
+)
 from tests import factories
 from tests.oauth_helpers import authorize_url, new_verifier
 
@@ -121,3 +127,92 @@ def test_before_migrate_there_is_nothing_to_check():
 
     with mock.patch("oauthflow.models.Client.objects.values_list", side_effect=DatabaseError):
         assert check_client_scopes() == []
+
+
+# JWT access tokens no revocation reaches ----------------------------------------------------
+
+
+def jwt_resource(identifier="https://api.example.com/", **fields):
+    fields = {"name": identifier, "token_format": "jwt", **fields}
+    return Resource.objects.create(identifier=identifier, **fields)
+
+
+@pytest.fixture
+def no_token_cache(settings):
+    settings.OAUTHFLOW = {k: v for k, v in settings.OAUTHFLOW.items() if k != "TOKEN_CACHE"}
+
+
+def test_a_jwt_resource_without_a_token_cache_is_a_warning(db, no_token_cache):
+    assert check_jwt_revocation() == []  # no resource
+    jwt_resource()
+    [warning] = check_jwt_revocation()
+    assert warning.id == "oauthflow.W009"
+    assert warning.msg == (
+        "1 active resource takes JWT access tokens (https://api.example.com/) and "
+        "OAUTHFLOW['TOKEN_CACHE'] is not set: a revoked JWT access token stays valid until "
+        "it expires, up to 300 seconds after it was issued (JWT_ACCESS_TOKEN_LIFETIME; no "
+        "resource sets a lifetime of its own)."
+    )
+    assert "TOKEN_CACHE" in warning.hint and "shares with the APIs" in warning.hint
+
+
+def test_the_warning_says_the_longest_lifetime(db, settings, no_token_cache):
+    jwt_resource("https://a.example.com/", access_token_lifetime=900)
+    jwt_resource("https://b.example.com/", access_token_lifetime=60)
+    jwt_resource("https://c.example.com/")
+    [warning] = check_jwt_revocation()
+    assert warning.msg.startswith("3 active resources take JWT access tokens")
+    assert "https://a.example.com/, https://b.example.com/, https://c.example.com/" in warning.msg
+    assert "up to 900 seconds" in warning.msg
+    assert (
+        "JWT_ACCESS_TOKEN_LIFETIME is 300 seconds; the longest lifetime a resource sets is "
+        "900 seconds" in warning.msg
+    )
+    # A setting longer than any resource's own lifetime is the longest.
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "JWT_ACCESS_TOKEN_LIFETIME": 1200}
+    [warning] = check_jwt_revocation()
+    assert "up to 1200 seconds" in warning.msg
+    assert "JWT_ACCESS_TOKEN_LIFETIME is 1200 seconds" in warning.msg
+
+
+def test_only_active_jwt_resources_count(db, no_token_cache):
+    jwt_resource(is_active=False)
+    Resource.objects.create(identifier="https://opaque.example.com/", name="Opaque")
+    assert check_jwt_revocation() == []
+
+
+def test_a_token_cache_reaches_the_apis(db, settings):
+    jwt_resource()
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "TOKEN_CACHE": "tokens"}
+    assert check_jwt_revocation() == []
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "TOKEN_CACHE": None}
+    assert [m.id for m in check_jwt_revocation()] == ["oauthflow.W009"]
+    # A lifetime of the wrong type is E003's, not this check's.
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "JWT_ACCESS_TOKEN_LIFETIME": "300"}
+    assert check_jwt_revocation() == []
+
+
+def test_many_resources_are_shortened(db, no_token_cache):
+    for n in range(7):
+        jwt_resource(f"https://api{n}.example.com/")
+    [warning] = check_jwt_revocation()
+    assert "https://api4.example.com/ …" in warning.msg
+    assert "api5" not in warning.msg and warning.msg.startswith("7 active resources")
+
+
+def test_w009_is_registered_with_django(db, no_token_cache):
+    from django.core import checks
+
+    jwt_resource()
+    assert "oauthflow.W009" in [m.id for m in checks.run_checks()]
+
+
+def test_w009_before_migrate_there_is_nothing_to_check(no_token_cache):
+    """No database access allowed here: the check must not fail the command."""
+    assert check_jwt_revocation() == []
+    from unittest import mock
+
+    from django.db import DatabaseError
+
+    with mock.patch("oauthflow.models.Resource.objects.filter", side_effect=DatabaseError):
+        assert check_jwt_revocation() == []

@@ -169,7 +169,8 @@ def check_claims(
         return Refusal.UNKNOWN
     audience = claims["aud"]
     audiences = audience if isinstance(audience, list) else [audience]
-    if resource is not None and resource not in audiences:
+    if resource is None or resource not in audiences:
+        # No RESOURCE: this API has not said who it is, so no audience can be its own.
         return Refusal.UNKNOWN
     if claims["exp"] + LEEWAY <= now:
         return Refusal.EXPIRED

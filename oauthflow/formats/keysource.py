@@ -8,8 +8,11 @@
   metadata), kept as long as its ``Cache-Control: max-age`` says (between
   :data:`MIN_CACHE` and :data:`MAX_CACHE` seconds), and fetched again early when a token
   names a key it does not hold, at most once every :data:`REFETCH_INTERVAL` seconds, so
-  tokens with made-up key ids cannot make it hammer the provider. Nothing of oauthflow's
-  models or database is needed.
+  tokens with made-up key ids cannot make it hammer the provider. While it holds no keys
+  (the provider was unreachable), it tries again at most once every
+  :data:`RETRY_AFTER_FAILURE` seconds, not on every request. Only over https, or plain
+  http to a loopback host or with ``ALLOW_INSECURE_TRANSPORT``: whoever can change the
+  keys in transit can sign any token. Nothing of oauthflow's models or database is needed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import re
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from django.apps import apps
@@ -27,6 +31,7 @@ from django.core.signals import setting_changed
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from ..redirect_uris import is_loopback_host
 from ..settings import oauthflow_settings
 
 logger = logging.getLogger("oauthflow.jwks")
@@ -35,6 +40,8 @@ MIN_CACHE = 60
 MAX_CACHE = 24 * 3600
 DEFAULT_CACHE = 300
 REFETCH_INTERVAL = 60
+#: With no keys held, how long after a failed fetch the next one may start.
+RETRY_AFTER_FAILURE = 10
 FETCH_TIMEOUT = 5
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 
@@ -115,7 +122,8 @@ class RemoteKeys:
         self._lock = threading.Lock()
         self._keys: KeySet | None = None
         self._expires = 0.0
-        self._last_fetch = 0.0
+        #: When the last fetch started, successful or not; None before the first.
+        self._last_fetch: float | None = None
 
     @property
     def issuer(self) -> str | None:
@@ -124,13 +132,29 @@ class RemoteKeys:
     def key(self, kid: str) -> Any:
         now = time.monotonic()
         with self._lock:
-            if self._keys is None or now >= self._expires:
+            if self._due(now):
                 self._fetch(now)
             found = self._find(kid)
-            if found is None and now - self._last_fetch >= REFETCH_INTERVAL:
+            if (
+                found is None
+                and self._keys is not None
+                and self._since_fetch(now) >= REFETCH_INTERVAL
+            ):
                 self._fetch(now)  # a rotation: the provider published a new key
                 found = self._find(kid)
             return found
+
+    def _since_fetch(self, now: float) -> float:
+        # Negative when another thread fetched while this one waited for the lock.
+        return float("inf") if self._last_fetch is None else now - self._last_fetch
+
+    def _due(self, now: float) -> bool:
+        if self._keys is not None:
+            return now >= self._expires
+        # None held: never fetched, or the provider could not be reached. Not again on
+        # every request (each would wait FETCH_TIMEOUT, one after the other, behind the
+        # lock), but soon: until it answers, every JWT access token is refused.
+        return self._since_fetch(now) >= RETRY_AFTER_FAILURE
 
     def _find(self, kid: str) -> Any:
         if self._keys is None:
@@ -176,11 +200,24 @@ def jwks_uri() -> str:
     return str(metadata["jwks_uri"])
 
 
+def _may_fetch(url: str) -> bool:
+    """https; plain http only to this machine or with ALLOW_INSECURE_TRANSPORT (tests)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return True
+    if scheme != "http":
+        return False
+    return bool(oauthflow_settings.ALLOW_INSECURE_TRANSPORT) or is_loopback_host(parts.hostname)
+
+
 def _get_json(url: str) -> tuple[dict[str, Any], int]:
-    if not url.lower().startswith(("https://", "http://")):
-        raise ValueError("Only http(s) URLs are fetched.")
+    if not _may_fetch(url):
+        raise ValueError("Only https URLs are fetched (see ALLOW_INSECURE_TRANSPORT).")
     request = Request(url, headers={"Accept": "application/json"})  # noqa: S310 (checked)
     with urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 (checked)
+        if not _may_fetch(response.geturl()):  # redirected from https to http
+            raise ValueError("Only https URLs are fetched (see ALLOW_INSECURE_TRANSPORT).")
         body = json.loads(response.read(1_000_000))
         match = _MAX_AGE.search(response.headers.get("Cache-Control", ""))
     max_age = int(match.group(1)) if match else DEFAULT_CACHE

@@ -36,21 +36,27 @@ class IDTokenExtension:
 
     def add_id_token(self, grant: Any, response: tuple[int, dict[str, Any], Any]) -> None:
         _status, token, _headers = response
-        if "openid" not in str(token.get("scope", "")).split():
-            return
         request = grant.request
+        # What the user granted (a refresh may ask for less, and a code exchange has no
+        # say): a resource's narrower scope list (RFC 8707) shapes the access token, not
+        # the sign-in.
+        is_code = grant.GRANT_TYPE == GrantType.AUTHORIZATION_CODE
+        asked = (
+            request.consumed.scope if is_code else (request.payload.scope or request.consumed.scope)
+        )
+        if "openid" not in str(asked).split():
+            return
         record = find_record(request.consumed.family)
         if record is None:
             raise InvalidGrantError("This grant has no OpenID Connect sign-in.")
         # Already loaded by the request: no query for them.
         record.client, record.user = request.client, request.user
-        is_code = grant.GRANT_TYPE == GrantType.AUTHORIZATION_CODE
         token["id_token"] = sign(
             id_token_claims(
                 record,
                 issuer=grant.server.issuer(request.django_request),
                 access_token=token["access_token"],
-                scope=token["scope"],
+                scope=str(asked),
                 nonce=is_code,
                 alg=request.client.id_token_signed_response_alg,
             ),

@@ -28,7 +28,10 @@ def requested(payload: Any) -> list[str]:
     if len(values) > MAX_RESOURCES:
         raise InvalidTargetError("Too many resources in one request.")
     for value in values:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # "https://[::1/"
+            raise InvalidTargetError("A resource is an absolute URI without a fragment.") from None
         if len(value) > 255 or not parts.scheme or not parts.netloc or "#" in value:
             raise InvalidTargetError("A resource is an absolute URI without a fragment.")
     return values
@@ -46,10 +49,11 @@ def resolve(
         raise InvalidTargetError("The resource was not part of this authorization.")
     if not identifiers:
         return []
-    found = {
-        r.identifier: r for r in client.resources.filter(identifier__in=identifiers, is_active=True)
-    }
-    if len(found) != len(identifiers):
+    # Matched again here, exactly: MariaDB compares these columns without case.
+    wanted = set(identifiers)
+    allowed = client.resources.filter(identifier__in=identifiers, is_active=True)
+    found = {r.identifier: r for r in allowed if r.identifier in wanted}
+    if len(found) != len(wanted):
         raise InvalidTargetError("The resource is unknown or not allowed for this client.")
     resources = [found[i] for i in identifiers]
     if len({r.token_format for r in resources}) > 1:

@@ -14,7 +14,7 @@ from joserfc.errors import JoseError
 from oauthflow.models import Authentication, Subject
 from tests import factories
 from tests.conftest import bearer
-from tests.oauth_helpers import exchange, get_code, new_verifier
+from tests.oauth_helpers import exchange, get_code, new_verifier, token_request
 from tests.oidc.helpers import OPENID, refresh, sign_in_with_openid, verify
 
 
@@ -155,3 +155,22 @@ def test_openid_costs_at_most_one_query_more_at_the_token_endpoint(
         queries(OPENID)  # makes the signing key (kept in memory once committed)
     queries(OPENID)  # reads the key table into this process's copy
     assert queries(OPENID) == queries("read") + 1
+
+
+def test_a_code_exchange_cannot_ask_for_more_claims(signed_in, client_app):
+    """The token request's scope plays no part in a code exchange (RFC 6749 §4.1.3)."""
+    verifier = new_verifier()
+    code = get_code(signed_in, client_app, verifier=verifier, scope="openid")
+    response = token_request(
+        signed_in,
+        client_app,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": client_app.redirect_uri_list[0],
+            "code_verifier": verifier,
+            "scope": "openid profile email",
+        },
+    )
+    claims = verify(signed_in, response.json()["id_token"])
+    assert not {"email", "preferred_username"} & set(claims)

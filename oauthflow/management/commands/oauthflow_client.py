@@ -4,6 +4,10 @@ Subcommands: create, list, show, rotate-secret, revoke, delete. Each takes ``--j
 scripts. A client secret is printed once, by ``create`` and ``rotate-secret``; nothing
 else ever prints it, and it is never logged. Bad arguments write nothing: the client is
 validated (``full_clean``) before it is saved, inside a transaction.
+
+The helpers below the field map (Django's options after the subcommand, the subcommand
+parsers, errors by option, the question before deleting) serve ``oauthflow_keys`` and
+``oauthflow_resource`` too.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from oauthflow.models import ID_TOKEN_ALGORITHMS, SUBJECT_TYPES, Client, GrantType
+from oauthflow.models import ID_TOKEN_ALGORITHMS, SUBJECT_TYPES, Client, GrantType, Resource
 from oauthflow.scope import scope_to_list
 from oauthflow.server.registry import registry
 from oauthflow.store.clients import deactivate_client, delete_client
@@ -39,6 +44,7 @@ _OPTION_FOR_FIELD = {
     "id_token_signed_response_alg": "--id-token-alg",
     "subject_type": "--subject-type",
     "sector_identifier_uri": "--sector-identifier-uri",
+    "resources": "--resource",
 }
 
 
@@ -54,6 +60,8 @@ def client_data(client: Client) -> dict[str, Any]:
         # Empty means "every scope the server knows".
         "allowed_scopes": scope_to_list(client.allowed_scopes),
         "default_scopes": scope_to_list(client.default_scopes),
+        # The APIs (RFC 8707) it may ask for tokens for: oauthflow_resource allow/deny.
+        "resources": [r.identifier for r in client.resources.all()],
         "skip_consent": client.skip_consent,
         "may_introspect": client.may_introspect,
         "homepage_url": client.homepage_url,
@@ -71,8 +79,9 @@ def client_data(client: Client) -> dict[str, Any]:
     }
 
 
-def _split(values: list[str]) -> list[str]:
-    # "--scope read --scope write" and "--scope 'read write'" both work.
+def split_values(values: list[str]) -> list[str]:
+    """The values of a repeatable option: "--scope read --scope write" and
+    "--scope 'read write'" both work."""
     return [item for value in values for item in value.split()]
 
 
@@ -92,31 +101,99 @@ def global_options() -> CommandParser:
     return parser
 
 
+def subcommand_adder(parser: CommandParser) -> Callable[[str, str], CommandParser]:
+    """``add(name, help)``: a subcommand of ``parser`` that takes ``--json`` and Django's
+    own options."""
+    common = CommandParser(add_help=False, parents=[global_options()])
+    common.add_argument(
+        "--json", action="store_true", help="Print JSON instead of text, for scripts."
+    )
+    subcommands = parser.add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", title="subcommands", required=True
+    )
+
+    def add(name: str, help: str) -> CommandParser:
+        # Django < 5.1 does not hand called_from_command_line to subparsers; without it
+        # a bad subcommand raises CommandError (a traceback) instead of printing usage.
+        return subcommands.add_parser(
+            name,
+            help=help,
+            description=help,
+            parents=[common],
+            called_from_command_line=parser.called_from_command_line,
+        )
+
+    return add
+
+
+def check_utf8(options: dict[str, Any]) -> None:
+    """Refuse an argument the terminal could not decode: such bytes reach Python as lone
+    surrogates, which no column can store."""
+    for name, value in options.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not is_utf8(item):
+                raise CommandError(f"--{name.replace('_', '-')} is not valid UTF-8 text.")
+
+
+def confirm(command: BaseCommand, stdin: Any, question: str) -> None:
+    """Ask ``question`` on a terminal; refuse when not run from one (a script must say
+    ``--yes``) and unless the answer is yes."""
+    if not stdin.isatty():
+        raise CommandError(
+            "Refusing to delete without --yes (or --no-input) when not run from a terminal."
+        )
+    command.stdout.write(f"{question} Type 'yes' to continue: ", ending="")
+    command.stdout.flush()
+    if stdin.readline().strip().lower() != "yes":
+        raise CommandError("Not deleted.")
+
+
+def add_yes_option(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--yes",
+        "--no-input",
+        "--noinput",
+        dest="yes",
+        action="store_true",
+        help="Do not ask. Without it, delete asks on a terminal and refuses otherwise.",
+    )
+
+
+def invalid_values(
+    errors: dict[str, list[str]],
+    option_for_field: dict[str, str],
+    *,
+    nothing: str = "Nothing was created",
+) -> CommandError:
+    """A model's validation errors (``ValidationError.message_dict``), each by the option
+    that set the field."""
+    lines = []
+    for field, messages in errors.items():
+        option = "" if field == NON_FIELD_ERRORS else option_for_field.get(field, field)
+        lines += [f"{option}: {m}" if option else m for m in messages]
+    return CommandError(f"{nothing}:\n  " + "\n  ".join(lines))
+
+
+def validation_errors(instance: Any) -> dict[str, list[str]]:
+    """``instance.full_clean()``'s errors by field; empty when it is valid."""
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        return {field: list(messages) for field, messages in exc.message_dict.items()}
+    return {}
+
+
+def print_json(command: BaseCommand, data: Any) -> None:
+    command.stdout.write(json.dumps(data, indent=2))
+
+
 class Command(BaseCommand):
     help = "Register and manage OAuth clients: create, list, show, rotate-secret, revoke, delete."
     # Tests hand in a fake terminal for delete's question.
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        common = CommandParser(add_help=False, parents=[global_options()])
-        common.add_argument(
-            "--json", action="store_true", help="Print JSON instead of text, for scripts."
-        )
-        subcommands = parser.add_subparsers(
-            dest="subcommand", metavar="SUBCOMMAND", title="subcommands", required=True
-        )
-
-        def add(name: str, help: str) -> CommandParser:
-            # Django < 5.1 does not hand called_from_command_line to subparsers; without it
-            # a bad subcommand raises CommandError (a traceback) instead of printing usage.
-            return subcommands.add_parser(
-                name,
-                help=help,
-                description=help,
-                parents=[common],
-                called_from_command_line=parser.called_from_command_line,
-            )
-
+        add = subcommand_adder(parser)
         create = add("create", "Register a client; print its client_id and, once, its secret.")
         create.add_argument("--name", required=True, help="Shown to users on the consent page.")
         create.add_argument(
@@ -170,6 +247,15 @@ class Command(BaseCommand):
             help="May call the token introspection endpoint (RFC 7662).",
         )
         create.add_argument("--homepage", default="", metavar="URL", help="The client's homepage.")
+        create.add_argument(
+            "--resource",
+            dest="resources",
+            action="append",
+            default=[],
+            metavar="IDENTIFIER",
+            help="An API (RFC 8707 resource, see oauthflow_resource) the client may ask for "
+            "tokens for; repeat for several. Default: none.",
+        )
         oidc = create.add_argument_group("OpenID Connect")
         oidc.add_argument(
             "--post-logout-redirect-uri",
@@ -217,22 +303,11 @@ class Command(BaseCommand):
             sub = add(name, help)
             sub.add_argument("client_id", metavar="CLIENT_ID")
             if name == "delete":
-                sub.add_argument(
-                    "--yes",
-                    "--no-input",
-                    "--noinput",
-                    dest="yes",
-                    action="store_true",
-                    help="Do not ask. Without it, delete asks on a terminal and refuses otherwise.",
-                )
+                add_yes_option(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.as_json = options["json"]
-        for name, value in options.items():
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, str) and not _is_utf8(item):
-                    # Bytes the terminal could not decode reach Python as lone surrogates.
-                    raise CommandError(f"--{name.replace('_', '-')} is not valid UTF-8 text.")
+        check_utf8(options)
         handler = getattr(self, "handle_" + options["subcommand"].replace("-", "_"))
         handler(**options)
 
@@ -244,8 +319,8 @@ class Command(BaseCommand):
             client_type=Client.PUBLIC if options["public"] else Client.CONFIDENTIAL,
             redirect_uris="\n".join(options["redirect_uris"]),
             grant_types=" ".join(_grant_types(options)),
-            allowed_scopes=" ".join(_split(options["scopes"])),
-            default_scopes=" ".join(_split(options["default_scopes"])),
+            allowed_scopes=" ".join(split_values(options["scopes"])),
+            default_scopes=" ".join(split_values(options["default_scopes"])),
             skip_consent=options["skip_consent"],
             may_introspect=options["introspect"],
             homepage_url=options["homepage"],
@@ -257,11 +332,13 @@ class Command(BaseCommand):
         )
         secret = client.set_secret() if client.is_confidential else None
         with transaction.atomic():
-            try:
-                client.full_clean()
-            except ValidationError as exc:
-                raise _invalid(exc) from None
+            errors = validation_errors(client)
+            resources = _resources(split_values(options["resources"]), errors)
+            if errors:
+                raise invalid_values(errors, _OPTION_FOR_FIELD)
             client.save()
+            if resources:
+                client.resources.set(resources)
         if self.as_json:
             self._json({**client_data(client), "client_secret": secret})
             return
@@ -277,7 +354,11 @@ class Command(BaseCommand):
             )
 
     def handle_list(self, **options: Any) -> None:
-        clients = list(Client.objects.select_related("owner").order_by("name", "pk"))
+        clients = list(
+            Client.objects.select_related("owner")
+            .prefetch_related("resources")
+            .order_by("name", "pk")
+        )
         if self.as_json:
             self._json([client_data(c) for c in clients])
             return
@@ -376,32 +457,30 @@ class Command(BaseCommand):
             raise CommandError(f"No client with client_id {client_id!r}.") from None
 
     def _confirm_delete(self, client: Client, stdin: Any) -> None:
-        if not stdin.isatty():
-            raise CommandError(
-                "Refusing to delete without --yes (or --no-input) when not run from a terminal."
-            )
-        self.stdout.write(
-            f'Delete "{client.name}" ({client.client_id}), its codes, tokens and consents? '
-            "Type 'yes' to continue: ",
-            ending="",
+        confirm(
+            self,
+            stdin,
+            f'Delete "{client.name}" ({client.client_id}), its codes, tokens and consents?',
         )
-        self.stdout.flush()
-        if stdin.readline().strip().lower() != "yes":
-            raise CommandError("Not deleted.")
 
     def _json(self, data: Any) -> None:
-        self.stdout.write(json.dumps(data, indent=2))
+        print_json(self, data)
 
 
-def _invalid(exc: ValidationError) -> CommandError:
-    lines = []
-    for field, messages in exc.message_dict.items():
-        option = "" if field == NON_FIELD_ERRORS else _OPTION_FOR_FIELD.get(field, field)
-        lines += [f"{option}: {m}" if option else m for m in messages]
-    return CommandError("Nothing was created:\n  " + "\n  ".join(lines))
+def _resources(identifiers: list[str], errors: dict[str, list[str]]) -> list[Resource]:
+    """The resources named by ``--resource``; an unknown one is added to ``errors``."""
+    if not identifiers:
+        return []
+    found = {r.identifier: r for r in Resource.objects.filter(identifier__in=identifiers)}
+    for identifier in dict.fromkeys(identifiers):
+        if identifier not in found:
+            errors.setdefault("resources", []).append(
+                f"No resource with identifier {identifier!r} (see oauthflow_resource list)."
+            )
+    return list(found.values())
 
 
-def _is_utf8(value: str) -> bool:
+def is_utf8(value: str) -> bool:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -57,3 +57,17 @@ def pairwise_subject(user: Any, sector: str) -> str:
     key = bytes.fromhex(subject_row(user).pairwise_key)
     mac = hmac.new(key, sector.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def subject_for(user: Any, client: Client) -> str:
+    """The ``sub`` ``client`` sees for ``user``: the adapter's subject, or a pairwise one
+    for a pairwise client (its ID tokens, UserInfo and JWT access tokens alike)."""
+    from .adapter import get_adapter
+
+    if client.subject_type == "pairwise":
+        sector = sector_of(client)
+        if sector is None:
+            # Client.clean() refuses this registration; a row written around it fails closed.
+            raise ValueError("A pairwise client needs a sector.")
+        return pairwise_subject(user, sector)
+    return get_adapter().get_subject(user)

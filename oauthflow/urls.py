@@ -4,8 +4,8 @@ Include them at the site root, ``path("", include("oauthflow.urls"))``: the endp
 under ``oauth/`` and the RFC 8414 metadata must sit at ``/.well-known/``.
 
 URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``introspect``,
-``authorized-apps``, ``metadata``, and ``login``; with ``oauthflow.oidc`` installed also
-``userinfo``, ``jwks`` and ``openid-configuration``, a sign-in page for sites without their
+``authorized-apps``, ``metadata``, ``jwks``, and ``login``; with ``oauthflow.oidc`` installed also
+``userinfo``, ``end-session`` and ``openid-configuration``, a sign-in page for sites without their
 own (``LOGIN_URL = "oauthflow:login"``).
 """
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("oauth/introspect/", views.introspect, name="introspect"),
     path("oauth/authorized-apps/", views.authorized_apps, name="authorized-apps"),
     path("oauth/login/", views.login, name="login"),
+    path("oauth/jwks/", views.jwks, name="jwks"),
     path(".well-known/oauth-authorization-server", views.metadata, name="metadata"),
 ]
 

@@ -23,7 +23,6 @@ PROMPT_VALUES = ["none", "login", "consent", "select_account"]
 def metadata(issuer: str) -> dict[str, Any]:
     return {
         "userinfo_endpoint": issuer + reverse("oauthflow:userinfo"),
-        "jwks_uri": issuer + reverse("oauthflow:jwks"),
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": list(ALGORITHMS),
         "claims_supported": [

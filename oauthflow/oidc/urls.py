@@ -7,7 +7,6 @@ from . import logout, views
 
 urlpatterns = [
     path("oauth/userinfo/", views.userinfo, name="userinfo"),
-    path("oauth/jwks/", views.jwks, name="jwks"),
     path("oauth/logout/", logout.end_session, name="end-session"),
     path(".well-known/openid-configuration", metadata, name="openid-configuration"),
 ]

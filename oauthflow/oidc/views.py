@@ -1,14 +1,12 @@
-"""UserInfo (Core §5.3) and the JWK Set (the ``jwks_uri``)."""
+"""UserInfo (Core §5.3)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import keys
 from ..models import AccessToken, Authentication
 from ..resource.decorators import require_oauth
 from .claims import user_claims
@@ -67,16 +65,3 @@ def _userinfo(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def jwks(request: HttpRequest) -> HttpResponse:
-    """The public signing keys, for anyone: cacheable for 10 minutes."""
-    if _preflight(request):
-        return _cors(HttpResponse(status=204), "GET, HEAD")
-    if request.method not in ("GET", "HEAD"):
-        response = HttpResponse(status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
-    response = HttpResponse(json.dumps(keys.jwks()), content_type="application/jwk-set+json")
-    response["Cache-Control"] = "public, max-age=600"
-    return _cors(response, "")

@@ -60,6 +60,9 @@ def validate(value: str) -> Any:
         if isinstance(verdict, Refusal) or not oauthflow_settings.TOKEN_CACHE:
             return verdict
         return _revoked_since(value, verdict)
+    if not apps.is_installed("oauthflow"):
+        # An API on another host: no store to read an opaque token from.
+        return Refusal.UNKNOWN
     return _validate_stored(value)
 
 

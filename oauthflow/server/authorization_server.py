@@ -29,6 +29,7 @@ from ..settings import oauthflow_settings
 from ..store import lookups
 from ..store.issue import issue_tokens
 from ..store.revocation import revoke_family
+from ..subjects import subject_for
 from . import log_filter, resources
 from .errors import ReuseDetected, UnsupportedGrantTypeError, UnsupportedResponseTypeError
 from .registry import Registry, registry
@@ -111,13 +112,13 @@ class AuthorizationServer(_AuthorizationServer):
         extra = {"resources": targets} if _takes(choose, "resources") else {}
         name = choose(client=client, user=user, scope=granted, grant_type=grant_type, **extra)
         token_format = formats.get(name)
-        expires_in = expires_in or _lifetime(name, targets)
+        expires_in = expires_in or _lifetime(token_format.self_contained, targets)
         context: dict[str, Any] = {}
         if token_format.self_contained and request is not None:
             context = {
                 "issuer": self.issuer(request.django_request),
                 "audience": [r.identifier for r in targets],
-                "subject": adapter.get_subject(user) if user is not None else None,
+                "subject": subject_for(user, client) if user is not None else None,
             }
             for contribute in self.registry.token_claims():
                 context.update(contribute(request))
@@ -311,11 +312,11 @@ def _takes(method: Any, name: str) -> bool:
     return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
-def _lifetime(format_name: str, targets: list[Any]) -> int:
+def _lifetime(self_contained: bool, targets: list[Any]) -> int:
     own = [r.access_token_lifetime for r in targets if r.access_token_lifetime]
     if own:
         return min(own)
-    if format_name == "jwt":
+    if self_contained:
         return int(oauthflow_settings.JWT_ACCESS_TOKEN_LIFETIME)
     return int(oauthflow_settings.ACCESS_TOKEN_LIFETIME)
 

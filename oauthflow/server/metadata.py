@@ -24,6 +24,8 @@ def metadata(request: HttpRequest) -> dict[str, Any]:
     if any(getattr(grant, "RESPONSE_TYPES", None) for grant in grants.values()):
         body["authorization_endpoint"] = issuer + reverse("oauthflow:authorize")
     body["token_endpoint"] = issuer + reverse("oauthflow:token")
+    # The keys of ID tokens and JWT access tokens (empty until one is signed).
+    body["jwks_uri"] = issuer + reverse("oauthflow:jwks")
     body["scopes_supported"] = list(known_scopes())
     extra: dict[str, Any] = {}
     for grant in grants.values():

@@ -2,6 +2,7 @@
 
 from .authorize import authorize
 from .authorized_apps import authorized_apps
+from .jwks import jwks
 from .login import login
 from .metadata import metadata
 from .token import introspect, revoke, token
@@ -10,6 +11,7 @@ __all__ = [
     "authorize",
     "authorized_apps",
     "introspect",
+    "jwks",
     "login",
     "metadata",
     "revoke",

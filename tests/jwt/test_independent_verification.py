@@ -151,13 +151,6 @@ def test_a_user_token_has_the_users_subject(client, resources):
     assert again["jti"] != claims["jti"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Privacy bug: _generate_token puts adapter.get_subject(user) (the public subject) "
-    "in sub whatever the client's subject_type, and a client can read its JWT access token: "
-    "a pairwise client learns the public subject other clients see, and can link its users.",
-)
 def test_a_pairwise_client_does_not_learn_the_public_subject(client, resources):
     app = factories.ClientFactory(subject_type="pairwise")
     app.resources.add(resources[API])
@@ -243,12 +236,6 @@ def test_es256_tokens_through_a_format_of_the_sites_own(client, machine, es256):
     assert client.get("/api/read/", **bearer(token)).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Bug: authorization_server._lifetime gives JWT_ACCESS_TOKEN_LIFETIME only to the "
-    "format named 'jwt'; any other self-contained format gets ACCESS_TOKEN_LIFETIME (3600 s).",
-)
 def test_a_self_contained_format_of_the_sites_own_lives_as_long_as_a_jwt(client, machine, es256):
     token = client_credentials(client, machine, scope="read", resource=API)
     claims = verify(token, served_jwks(client), TEST_ISSUER)

@@ -311,13 +311,6 @@ def test_forged_tokens_are_refused(live_server, machine, api, provider_hits):
     api.assert_stayed_standalone()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Bug: oauthflow.resource.validation.validate sends an opaque token to the store "
-    "(_validate_stored imports oauthflow.store.lookups, hence oauthflow.models), which "
-    "raises RuntimeError where oauthflow is not installed: a 500, not a 401.",
-)
 def test_an_opaque_token_is_a_401_where_only_jwts_can_be_checked(live_server, machine, start_api):
     """The API has no table to look an opaque token up in: it can only refuse it."""
     api = start_api()  # its own: today the attempt to import oauthflow.models is recorded

@@ -81,6 +81,8 @@ _UNSET = object()
 class JWTFormat(AccessTokenFormat):
     name = "jwt"
     self_contained: ClassVar[bool] = True
+    #: RFC 9068 §2.2: ``aud`` is required; a token for no resource could never be used.
+    needs_audience: ClassVar[bool] = True
 
     def generate(
         self,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from ..settings import oauthflow_settings
 from ..store.validity import Refusal
 from . import schemes
 from .errors import InvalidRequest, InvalidToken
@@ -34,4 +35,10 @@ def authenticate(request: HttpRequest) -> Any:
     reason = scheme.check(request, result)
     if reason is not None:
         raise InvalidToken(DESCRIPTIONS[reason])
+    # A stored token for named resources (RFC 8707) works only at those. (A JWT's aud
+    # was checked by its format; a token that names none works anywhere, as before.)
+    resource = oauthflow_settings.RESOURCE
+    audience = str(getattr(result, "resource", "") or "").split()
+    if resource and audience and resource not in audience:
+        raise InvalidToken("The access token is for another resource.")
     return result

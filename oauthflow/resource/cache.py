@@ -58,6 +58,8 @@ M = TypeVar("M", bound=models.Model)
 #: The longest an entry lives, in seconds, however long its token has left.
 MAX_ENTRY_SECONDS = 300
 _BATCH = 1000
+#: formats.jwt.LEEWAY (30 s) and as much again for clocks that disagree.
+_JWT_LEEWAY_AND_SKEW = 60
 #: Fields never put in an entry: nothing in the cache may give back a secret's digest, and
 #: ``last_login``, written at every sign-in, is left out so that signing in does not cost
 #: an invalidation (a view that reads it loads it, as a deferred field).
@@ -258,7 +260,9 @@ def _write_markers(cache: BaseCache, rows: list[tuple[str, datetime]]) -> bool:
         batch = rows[start : start + _BATCH]
         # A marker must outlast every entry a racing request could still add, so it
         # lives as long as the longest-lived token of its batch.
-        timeout = max(1, math.ceil(max((e - now).total_seconds() for _, e in batch)))
+        # Plus the leeway a JWT verifier gives exp, and as much again for clock skew.
+        longest = max((e - now).total_seconds() for _, e in batch)
+        timeout = max(1, math.ceil(longest) + _JWT_LEEWAY_AND_SKEW)
         failed: bool
         try:
             # Memcached answers with the keys it could not store.

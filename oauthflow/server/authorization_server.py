@@ -31,7 +31,12 @@ from ..store.issue import issue_tokens
 from ..store.revocation import revoke_family
 from ..subjects import subject_for
 from . import log_filter, resources
-from .errors import ReuseDetected, UnsupportedGrantTypeError, UnsupportedResponseTypeError
+from .errors import (
+    InvalidTargetError,
+    ReuseDetected,
+    UnsupportedGrantTypeError,
+    UnsupportedResponseTypeError,
+)
 from .registry import Registry, registry
 from .request import DjangoOAuth2Request, Payload, form_payload
 
@@ -112,6 +117,8 @@ class AuthorizationServer(_AuthorizationServer):
         extra = {"resources": targets} if _takes(choose, "resources") else {}
         name = choose(client=client, user=user, scope=granted, grant_type=grant_type, **extra)
         token_format = formats.get(name)
+        if getattr(token_format, "needs_audience", False) and not targets:
+            raise InvalidTargetError("A JWT access token is for a resource: name one.")
         expires_in = expires_in or _lifetime(token_format.self_contained, targets)
         context: dict[str, Any] = {}
         if token_format.self_contained and request is not None:

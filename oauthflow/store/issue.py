@@ -89,7 +89,8 @@ def issue_tokens(
         hint=tokens.hint(refresh_token),
         client=client,
         user=user,
-        scope=rotated.scope if rotated is not None else scope,
+        # The authorization's scope, not the access token's (a resource may narrow that).
+        scope=parent.scope if parent is not None else scope,
         # What the authorization named bounds every token issued from it.
         resource=parent.resource if parent is not None else resource,
         family=family,

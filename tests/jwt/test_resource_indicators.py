@@ -233,3 +233,84 @@ def test_a_resource_s_scope_list_does_not_cost_the_id_token(signed_in, app, api_
 def test_odd_identifiers_are_invalid_target(client, machine, resource):
     response = client_credentials(client, machine, resource=resource, scope="read")
     assert response.status_code == 400 and response.json()["error"] == "invalid_target"
+
+
+def test_introspection_answers_for_any_resource_s_jwt(client, machine, settings):
+    """Introspection asks the provider's rows, whatever this host's RESOURCE says."""
+    value = client_credentials(client, machine, resource=API, scope="read").json()["access_token"]
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "RESOURCE": None}
+    rs = factories.ClientFactory(may_introspect=True, grant_types="")
+    from tests.oauth_helpers import basic
+
+    body = post_form(
+        client,
+        "/oauth/introspect/",
+        {"token": value},
+        HTTP_AUTHORIZATION=basic(rs.client_id, rs.secret),
+    ).json()
+    assert body["active"] and body["aud"] == API
+
+
+def test_an_opaque_token_for_another_resource_is_refused_here(client, machine, settings):
+    from tests.conftest import bearer
+
+    other = Resource.objects.create(identifier=OTHER_API, name="Other")  # opaque
+    machine.resources.add(other)
+    value = client_credentials(client, machine, resource=OTHER_API, scope="read").json()
+    assert value["access_token"].startswith("ofat_")
+    response = client.get("/api/read/", **bearer(value["access_token"]))
+    assert response.status_code == 401 and 'error="invalid_token"' in response["WWW-Authenticate"]
+    # A token that names no resource works anywhere, as before resources existed.
+    plain = client_credentials(client, machine, scope="read").json()["access_token"]
+    assert client.get("/api/read/", **bearer(plain)).status_code == 200
+
+
+def test_a_narrowed_code_exchange_keeps_the_authorization_s_scope(signed_in, app, api_resource):
+    other = Resource.objects.create(identifier=OTHER_API, name="Other", token_format="jwt")
+    app.resources.add(other)
+    api_resource.scopes = "read"
+    api_resource.save()
+    verifier = new_verifier()
+    url = (
+        authorize_url(app, verifier=verifier, scope="read write")
+        + "&"
+        + urlencode([("resource", API), ("resource", OTHER_API)])
+    )
+    signed_in.get(url)
+    code = query_of(signed_in.post(url, {"decision": "allow"})["Location"])["code"]
+    first = token_request(
+        signed_in,
+        app,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": app.redirect_uri_list[0],
+            "code_verifier": verifier,
+            "resource": API,
+        },
+    ).json()
+    assert first["scope"] == "read"
+    later = token_request(
+        signed_in,
+        app,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "resource": OTHER_API,
+        },
+    ).json()
+    assert later["scope"] == "read write"
+
+
+def test_a_jwt_needs_a_resource(client, machine):
+    from oauthflow.adapter import DefaultAdapter
+
+    class JWTForAll(DefaultAdapter):
+        def get_access_token_format(self, **kwargs):
+            return "jwt"
+
+    from unittest import mock
+
+    with mock.patch("oauthflow.server.authorization_server.get_adapter", return_value=JWTForAll()):
+        response = client_credentials(client, machine, scope="read")
+    assert response.status_code == 400 and response.json()["error"] == "invalid_target"

@@ -97,14 +97,6 @@ def _lifetime(value: str) -> int | None:
         ) from None
 
 
-def _lifetime_errors(resource: Resource, errors: dict[str, list[str]]) -> None:
-    """A lifetime outside :data:`LIFETIME_BOUNDS`, reported with the model's errors."""
-    low, high = LIFETIME_BOUNDS
-    seconds = resource.access_token_lifetime
-    if seconds is not None and "access_token_lifetime" not in errors and not low <= seconds <= high:
-        errors["access_token_lifetime"] = [f"{seconds} is not between {low} and {high} seconds."]
-
-
 class Command(BaseCommand):
     help = (
         "Register the APIs (resources, RFC 8707) clients ask for tokens for: create, list, show, "
@@ -231,7 +223,6 @@ class Command(BaseCommand):
             ) from None
         with transaction.atomic():
             errors = validation_errors(resource)
-            _lifetime_errors(resource, errors)
             if errors:
                 raise invalid_values(errors, _OPTION_FOR_FIELD)
             resource.save()
@@ -320,7 +311,6 @@ class Command(BaseCommand):
             for field, value in changes.items():
                 setattr(resource, field, value)
             errors = validation_errors(resource)
-            _lifetime_errors(resource, errors)
             if errors:
                 raise invalid_values(errors, _OPTION_FOR_FIELD, nothing="Nothing was changed")
             resource.save(update_fields=list(changes))

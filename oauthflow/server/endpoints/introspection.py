@@ -8,12 +8,12 @@ from authlib.consts import default_json_headers
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
-from ... import tokens
-from ...adapter import get_adapter
+from ... import formats, tokens
 from ...models import AccessToken, Client, RefreshToken
 from ...resource.validation import validate
 from ...store import lookups
-from ...store.validity import Refusal, refusal
+from ...store.validity import refusal
+from ...subjects import subject_for
 from ..grants.base import CONFIDENTIAL_AUTH_METHODS
 
 
@@ -74,7 +74,8 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
                 body["aud"] = audience[0] if len(audience) == 1 else audience
         if token.user is not None:
             body["username"] = token.user.get_username()
-            body["sub"] = get_adapter().get_subject(token.user)
+            # What the client itself sees: pairwise for a pairwise client.
+            body["sub"] = subject_for(token.user, token.client)
         else:
             # Client credentials: the client is the subject (as in RFC 9068 §2.2).
             body["sub"] = token.client.client_id
@@ -82,13 +83,14 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
 
 
 def _live_access_token(value: str) -> AccessToken | None:
-    verdict = validate(value)
-    if isinstance(verdict, Refusal):
+    token_format = formats.recognise(value)
+    if token_format is None:
         return None
-    if isinstance(verdict, AccessToken):
-        return verdict
-    # A self-contained format verified the value alone; its row says whether it was
-    # revoked since, and what to report.
+    if not token_format.self_contained:
+        verdict = validate(value)
+        return verdict if isinstance(verdict, AccessToken) else None
+    # A self-contained token (a JWT for some resource, perhaps not this host's): the
+    # provider's row, found by the value's digest, says whether it lives and what it is.
     row = lookups.access_token.get(tokens.digest(value))
     return row if row is not None and refusal(row) is None else None
 

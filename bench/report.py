@@ -6,6 +6,8 @@ import json
 import statistics
 from pathlib import Path
 
+#: The protected GET's JWT access token variants held to the issue's targets.
+JWT_PROTECTED = ("oauthflow jwt", "oauthflow jwt client")
 #: (scenario, numerator, denominator, minimum ratio). Ratios are throughput ratios.
 RATIO_TARGETS = [
     ("protected", "oauthflow", "hand lookup", 0.9),
@@ -21,6 +23,14 @@ RATIO_TARGETS = [
     # The issue asks >= 2x django-oauth-toolkit as users run it; the hasher-off ratio is
     # still printed in the table, for information.
     ("introspection", "oauthflow", "dot", 2.0),
+    # JWT access tokens (RFC 9068) verified locally (#14): a user's token on the same view
+    # (which reads request.user) and the client's own token (no user to load).
+    *[
+        ("protected", variant, reference, minimum)
+        for variant in JWT_PROTECTED
+        for reference, minimum in (("unprotected", 0.8), ("dot", 3.0))
+    ],
+    ("client_credentials", "oauthflow jwt", "dot hasher off", 3.0),
 ]
 #: (scenario, variant, most queries per request).
 QUERY_BUDGETS = [
@@ -28,6 +38,9 @@ QUERY_BUDGETS = [
     ("protected", "oauthflow+cache", 0),
     ("authorization_code", "oauthflow", 5),
     ("refresh_token", "oauthflow", 6),
+    ("protected", "oauthflow jwt", 0),
+    ("protected", "oauthflow jwt+cache", 0),
+    ("protected", "oauthflow jwt client", 0),
 ]
 #: (scenario, variant, reference, most queries per request above the reference's).
 QUERY_DELTAS = [
@@ -45,7 +58,22 @@ BOUNDS = [
     ("protected", "unprotected", "dot", "no check at all: the ceiling of any check"),
     ("protected", "one round trip", "dot", "one SELECT 1 only: any check asking the database"),
     ("client_credentials", "hand endpoint", "dot hasher off", "one SELECT + one INSERT by hand"),
+    (
+        "protected",
+        "one round trip",
+        "unprotected",
+        "one SELECT 1 only: any check asking the database, e.g. for the user",
+    ),
+    ("protected", "hand jwt", "unprotected", "an RS256 check by hand, no user: any JWT check"),
+    ("protected", "hand jwt", "dot", "an RS256 check by hand, no user: any JWT check"),
+    (
+        "client_credentials",
+        "hand jwt endpoint",
+        "dot hasher off",
+        "the two statements and an RS256 signature by hand",
+    ),
 ]
+VW = 21  # the variant column's width
 SIZE_TOLERANCE = 0.10  # 1M vs 1k: "the same" means within 10 %
 CLEARTOKENS_LIMIT = 60.0
 
@@ -203,7 +231,7 @@ def table(results: dict) -> str:
         "versions: " + "; ".join(f"{s}: {v}" for s, v in meta["versions"].items()),
         *_rows(results["rows"]),
         "",
-        f"{'scenario':<32}{'variant':<17}{'q/req':>6}"
+        f"{'scenario':<32}{'variant':<{VW}}{'q/req':>6}"
         + "".join(f"{'req/s ' + s:>13}{'x ref ' + s:>11}" for s in sizes),
     ]
     for scenario in dict.fromkeys(r["scenario"] for r in runs):
@@ -212,7 +240,7 @@ def table(results: dict) -> str:
         reference = _reference(scenario, variants)
         for i, variant in enumerate(variants):
             counted = queries.get(scenario, {}).get(variant)
-            row = f"{title if i == 0 else '':<32}{variant:<17}"
+            row = f"{title if i == 0 else '':<32}{variant:<{VW}}"
             row += f"{counted['queries'] if counted else '-':>6}"
             for size in sizes:
                 values = rates(runs, scenario, size, variant)
@@ -226,9 +254,17 @@ def table(results: dict) -> str:
             lines.append(row)
         if scenario == "authorization_code":
             lines += _openid_lines(results, variants)
+        if scenario == "protected":
+            lines += _revocation_lines(results, variants)
         lines.append("")
     lines.append("x ref = oauthflow's throughput / this variant's (median of per-rep ratios)")
     lines.append("! = a run of this cell had HTTP errors, socket errors or ran out of credentials")
+    if any(r["variant"] == "oauthflow jwt+cache" for r in runs):
+        lines.append(
+            "cache read adds = oauthflow jwt+cache - oauthflow jwt, same run: worker ms per "
+            f"request ({results['meta'].get('workers', 2)} workers / req/s, median of per-rep "
+            "differences) and x = jwt+cache req/s / jwt req/s"
+        )
     if results.get("openid") or any(r["variant"].startswith("openid ") for r in runs):
         lines.append(
             "ID token adds = openid - oauthflow, same run: +q queries per exchange; in-process "
@@ -258,6 +294,17 @@ def table(results: dict) -> str:
     if results.get("costs"):
         lines += ["", "bearer check, in-process µs (least of 15 batches of 300 calls):"]
         lines += [f"  {us:>6}  {name}" for name, us in results["costs"].items()]
+    jwt = results.get("jwt_costs")
+    if jwt:
+        lines += [
+            "",
+            "JWT access token check, in-process µs (least of 15 batches of 300 calls; the "
+            f"token endpoint signs {jwt['endpoint_alg']}; the ES256 token is signed by the "
+            'format\'s generate(alg="ES256"); accepted: '
+            + ", ".join(f"{alg} {kind}" for alg, kind in jwt["accepted"].items())
+            + "):",
+        ]
+        lines += [f"  {us:>7.1f}  {name}" for name, us in jwt["us"].items()]
     clear = results.get("cleartokens")
     if clear and "seconds" in clear:
         lines += ["", _cleartokens_line(clear)]
@@ -279,7 +326,7 @@ def _openid_lines(results: dict, variants: list[str]) -> list[str]:
     queries = results["queries"].get("authorization_code", {})
     workers = results["meta"].get("workers", 2)
     lines = [
-        f"{'':<32}{'ID token adds':<17}{'+q':>6}{'in-process ms':>15}{'x plain':>9}"
+        f"{'':<32}{'ID token adds':<{VW}}{'+q':>6}{'in-process ms':>15}{'x plain':>9}"
         + "".join(f"{'HTTP ms ' + s:>13}" for s in results["sizes"])
     ]
     for alg in OPENID_ALGS:
@@ -287,7 +334,7 @@ def _openid_lines(results: dict, variants: list[str]) -> list[str]:
         top, bottom = queries.get(name), queries.get("oauthflow")
         delta = f"{top['queries'] - bottom['queries']:+d}" if top and bottom else "-"
         inproc = openid.get(alg)
-        row = f"{'':<32}{name:<17}{delta:>6}"
+        row = f"{'':<32}{name:<{VW}}{delta:>6}"
         if inproc:
             row += f"{inproc['added_ms']:+15.2f}{inproc['ratio']:9.2f}"
         else:
@@ -297,6 +344,26 @@ def _openid_lines(results: dict, variants: list[str]) -> list[str]:
             row += f"{statistics.median(http):+13.2f}" if http else f"{'-':>13}"
         lines.append(row)
     return lines
+
+
+def _revocation_lines(results: dict, variants: list[str]) -> list[str]:
+    """Under the protected GET's rows: what the revocation check (TOKEN_CACHE on: one
+    cache read per request) costs a JWT access token over HTTP, same run: jwt+cache over
+    jwt (throughput) and the added worker time per request, per size."""
+    top, bottom = "oauthflow jwt+cache", "oauthflow jwt"
+    if top not in variants or bottom not in variants:
+        return []
+    workers = results["meta"].get("workers", 2)
+    row = f"{'':<32}{'cache read adds':<{VW}}{'':>6}"
+    for size in results["sizes"]:
+        ratio = ratio_within_reps(results["runs"], "protected", size, top, bottom)
+        a = rates(results["runs"], "protected", size, top)
+        b = rates(results["runs"], "protected", size, bottom)
+        ms = [1000 * workers * (1 / x - 1 / y) for x, y in zip(a, b, strict=False) if x and y]
+        cell = f"{statistics.median(ms):+.2f} ms" if ms else "-"
+        shown = f"x{statistics.median(ratio):.2f}" if ratio else "-"
+        row += f"{cell:>13}{shown:>11}"
+    return [row]
 
 
 def _bounds(results: dict) -> list[str]:

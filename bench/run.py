@@ -88,6 +88,7 @@ def main() -> int:
         "protection": found["resource_protection"],
         "cleartokens": found["cleartokens"],
         "openid": found.get("openid", False),
+        "jwt": found.get("jwt", False),
     }
     servers = _servers(sites, sizes, with_cache=capabilities["protection"])
     results: dict = {}
@@ -125,6 +126,10 @@ def main() -> int:
         if capabilities["protection"] and "protected" in args.only:
             print(f"In-process costs of the bearer check … ({_clock(started)})", flush=True)
             costs = sites["oauthflow", small].task("costs")
+        jwt_costs = None
+        if capabilities["jwt"] and "protected" in args.only:
+            print(f"In-process costs of the JWT check … ({_clock(started)})", flush=True)
+            jwt_costs = sites["oauthflow", small].task("jwt_costs")
         cleartokens = None
         if capabilities["cleartokens"] and "cleartokens" in args.only:
             print(f"oauthflow_cleartokens, {large} tables … ({_clock(started)})", flush=True)
@@ -149,6 +154,7 @@ def main() -> int:
             "queries": queries,
             "profiles": profiles,
             "costs": costs,
+            "jwt_costs": jwt_costs,
             "openid": openid,
             "cleartokens": cleartokens,
             "skipped": skipped,
@@ -215,6 +221,11 @@ def _skip_messages(capabilities: dict[str, bool]) -> list[str]:
         messages.append(
             "authorization_code, openid RS256/ES256 and the ID token's cost: oauthflow.oidc "
             "is not in this checkout"
+        )
+    if not capabilities["jwt"]:
+        messages.append(
+            "JWT access tokens (the jwt variants, their targets and in-process costs): "
+            "oauthflow.formats.jwt or oauthflow.models.Resource is not in this checkout"
         )
     if not capabilities["cleartokens"]:
         messages.append("cleartokens: the oauthflow_cleartokens command is not in this checkout")

@@ -23,8 +23,9 @@ class Variant:
     method: str
     path: str
     kind: str  # what the site mints for it (see the sites' tasks.items)
-    # DOT: the "default" (hashed) or "hasher-off" application; oauthflow: None, or an
-    # openid flavour of its codes ("openid-rs256", "openid-es256": tasks.OPENID_CLIENTS)
+    # DOT: the "default" (hashed) or "hasher-off" application; oauthflow: None, an openid
+    # flavour of its codes ("openid-rs256", "openid-es256": tasks.OPENID_CLIENTS) or a JWT
+    # access token flavour ("jwt", "jwt-client": tasks.JWT_FLAVOURS)
     client: str | None = None
     needs: str | None = None  # a capability of this checkout, else the variant is skipped
 
@@ -80,6 +81,29 @@ OPENID_VARIANTS = tuple(
     for alg in ("RS256", "ES256")
 )
 
+#: The protected GET with JWT access tokens (RFC 9068) for the site's resource, verified
+#: locally by the same view and classes as "oauthflow": a user's token (the same client, user
+#: and scope as the opaque ones; the view reads request.user, which a JWT loads on first
+#: use), the same on the server with the token cache on (one cache read for a revocation
+#: marker), and the client's own token (client_credentials: no user to load). "hand jwt"
+#: verifies the client's tokens by hand with the same library: a bound, not a check.
+JWT_PROTECTED_VARIANTS = (
+    Variant("oauthflow jwt", "oauthflow", "GET", "/api/protected/", "bearer", "jwt", "jwt"),
+    Variant(
+        "oauthflow jwt+cache", "oauthflow-cache", "GET", "/api/protected/", "bearer", "jwt", "jwt"
+    ),
+    Variant(
+        "oauthflow jwt client",
+        "oauthflow",
+        "GET",
+        "/api/protected/",
+        "bearer",
+        "jwt-client",
+        "jwt",
+    ),
+    Variant("hand jwt", "oauthflow", "GET", "/api/hand-jwt/", "bearer", "jwt-client", "jwt"),
+)
+
 SCENARIOS = (
     Scenario(
         "protected",
@@ -99,6 +123,7 @@ SCENARIOS = (
                 "bearer",
                 needs="protection",
             ),
+            *JWT_PROTECTED_VARIANTS,
             Variant("dot", "dot", "GET", "/api/protected/", "bearer", client="default"),
         ),
     ),
@@ -109,6 +134,28 @@ SCENARIOS = (
         "token: client_credentials",
         # The floor: the same two statements written by hand (oauthflow_site/views.py).
         Variant("hand endpoint", "oauthflow", "POST", "/hand/token/", "client_credentials"),
+        # … and with a JWT access token signed RS256 (the floor of the "oauthflow jwt" row).
+        Variant(
+            "hand jwt endpoint",
+            "oauthflow",
+            "POST",
+            "/hand/jwt-token/",
+            "client_credentials",
+            client="jwt",
+            needs="jwt",
+        ),
+        # The same request naming the site's JWT resource: the token is a JWT (RFC 9068).
+        beside=(
+            Variant(
+                "oauthflow jwt",
+                "oauthflow",
+                "POST",
+                TOKEN["oauthflow"],
+                "client_credentials",
+                client="jwt",
+                needs="jwt",
+            ),
+        ),
     ),
     Scenario(
         "introspection",
@@ -237,7 +284,7 @@ class Bench:
                     {"scenario": scenario.key, "size": size, "variant": v.name, "rep": rep} | result
                 )
                 print(
-                    f"  {scenario.key:<19} rep {rep + 1}/{self.reps} {v.name:<16} {size:<4}"
+                    f"  {scenario.key:<19} rep {rep + 1}/{self.reps} {v.name:<20} {size:<4}"
                     f" {result['rate']:9.1f} req/s  p50"
                     f" {result['latency_us']['p50'] / 1000:7.1f} ms  errors"
                     f" {result['status_errors'] + result['socket_errors']}",

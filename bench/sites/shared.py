@@ -253,13 +253,14 @@ def _package(path: str) -> str:
 def cli(site) -> None:
     """``python -m <site>.tasks COMMAND``: the commands every site offers, on the functions
     its tasks module defines (setup, fill, prune, items, capabilities, and optionally
-    cleartokens, costs, openid and TOKEN_PATH for profiles)."""
+    cleartokens, costs, jwt_costs, openid and TOKEN_PATH for profiles)."""
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("setup")
     sub.add_parser("capabilities")
     sub.add_parser("cleartokens")
     sub.add_parser("costs")
+    sub.add_parser("jwt_costs")
     sub.add_parser("fill").add_argument("--rows", type=int, required=True)
     mint_ = sub.add_parser("mint", help="write request files: KIND CLIENT COUNT PATH")
     mint_.add_argument("--prune", action="store_true", help="delete earlier credentials first")

@@ -103,9 +103,9 @@ class LocalKeys:
 
     @staticmethod
     def load_user(token: Any) -> Any:
-        from ..models import Subject
+        from ..store import lookups
 
-        row = Subject.objects.select_related("user").filter(public=token.sub).first()
+        row = lookups.subject.get(token.sub)
         return row.user if row is not None else TokenUser(token.sub)
 
     @staticmethod

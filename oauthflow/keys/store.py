@@ -12,11 +12,12 @@ from itertools import pairwise
 from typing import Any
 
 from django.db import router, transaction
+from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from joserfc.jwk import ECKey, RSAKey
 
-from ..models import SigningKey
+from ..models import Resource, SigningKey
 from ..settings import oauthflow_settings
 from . import encryption
 
@@ -68,6 +69,10 @@ class _Cache:
         self.loaded_at = 0.0
         self.hold_until = 0.0
         self.private: dict[str, Any] = {}
+        #: The longest access token lifetime a resource sets, read with the rows.
+        self.longest_resource_lifetime = 0
+        #: The published public keys by kid, imported once per reading of the rows.
+        self.public: tuple[int, float, dict[str, Any]] | None = None
 
     def get_rows(self) -> list[SigningKey]:
         with self.lock:
@@ -75,14 +80,17 @@ class _Cache:
             if self.rows is not None and now - self.loaded_at <= RELOAD_SECONDS:
                 return self.rows
             rows = list(_table().order_by("signs_from", "pk"))
+            longest = _longest_resource_lifetime()
             if now >= self.hold_until:
                 self.rows, self.loaded_at = rows, now
+                self.longest_resource_lifetime = longest
             return rows
 
     def clear(self, *, hold: bool = False) -> None:
         with self.lock:
             self.rows = None
             self.private.clear()
+            self.public = None
             self.hold_until = time.monotonic() + RELOAD_SECONDS if hold else 0.0
 
 
@@ -111,9 +119,22 @@ post_delete.connect(_changed, sender=SigningKey, dispatch_uid="oauthflow.keys.fo
 
 
 def _published_after_stop() -> timedelta:
-    """How long a key stays published after it last signed: what it signed stays valid
-    ID_TOKEN_LIFETIME, and a process may go on signing with it until it reads the table."""
-    return timedelta(seconds=oauthflow_settings.ID_TOKEN_LIFETIME + RELOAD_SECONDS)
+    """How long a key stays published after it last signed: as long as what it signed
+    stays valid (ID tokens, JWT access tokens, a resource's own lifetime), and a process
+    may go on signing with it until it reads the table again."""
+    longest = max(
+        oauthflow_settings.ID_TOKEN_LIFETIME,
+        oauthflow_settings.JWT_ACCESS_TOKEN_LIFETIME,
+        _cache.longest_resource_lifetime,
+    )
+    return timedelta(seconds=longest + RELOAD_SECONDS)
+
+
+def _longest_resource_lifetime() -> int:
+    found = Resource.objects.filter(token_format=Resource.JWT).aggregate(
+        longest=Max("access_token_lifetime")
+    )["longest"]
+    return int(found or 0)
 
 
 def _order(row: SigningKey) -> tuple[datetime, int]:
@@ -180,11 +201,24 @@ def signing_key(alg: str) -> tuple[str, Any]:
 
 
 def verification_key(kid: str) -> Any | None:
-    """The public key published under ``kid``, or None."""
-    for state in key_states():
-        if state.published and state.key.kid == kid:
-            return ALGORITHMS[state.key.alg][0].import_key(_public(state.key))
-    return None
+    """The public key published under ``kid``, or None.
+
+    Every JWT access token an API on this host checks asks this: the published keys are
+    imported once per reading of the table (at most every RELOAD_SECONDS), not per call.
+    """
+    rows = _cache.get_rows()
+    now = time.monotonic()
+    held = _cache.public
+    if held is None or held[0] != id(rows) or now - held[1] > RELOAD_SECONDS:
+        published = {
+            s.key.kid: ALGORITHMS[s.key.alg][0].import_key(_public(s.key))
+            for s in key_states(rows=rows)
+            if s.published
+        }
+        held = (id(rows), now, published)
+        with _cache.lock:
+            _cache.public = held
+    return held[2].get(kid)
 
 
 def _private(row: SigningKey) -> Any:

@@ -231,6 +231,7 @@ from ..models import (  # noqa: E402
     AuthorizationCode,
     Client,
     RefreshToken,
+    Subject,
 )
 
 client = RowLookup(Client, "client_id")
@@ -240,6 +241,8 @@ code_for_grant = RowLookup(AuthorizationCode, "digest", ("user",))
 refresh_token_for_grant = RowLookup(RefreshToken, "digest", ("user",))
 #: OpenID Connect's record of a sign-in, by its authorization's family (unique).
 authentication = RowLookup(Authentication, "family")
+#: A JWT access token's user, by its subject.
+subject = RowLookup(Subject, "public", ("user",))
 
 SHIPPED = (
     client,
@@ -248,4 +251,5 @@ SHIPPED = (
     code_for_grant,
     refresh_token_for_grant,
     authentication,
+    subject,
 )

@@ -3,6 +3,10 @@
 With OpenID Connect (``oauthflow.oidc``) installed when this checkout has it: a code
 exchange without ``openid`` takes the same path as on a site without it (the ID token hook
 returns at once), and the openid variants of the authorization_code scenario get ID tokens.
+
+With JWT access tokens (``oauthflow.formats.jwt``, RFC 9068) in this checkout, the site is
+also the API ``JWT_RESOURCE`` (``OAUTHFLOW["RESOURCE"]``): it verifies JWT access tokens for
+that audience locally. Opaque tokens take the same path as without the setting.
 """
 
 import importlib.util
@@ -12,6 +16,9 @@ from shared_settings import *  # noqa: F403
 from shared_settings import BASE_INSTALLED_APPS
 
 OPENID = importlib.util.find_spec("oauthflow.oidc") is not None
+JWT = importlib.util.find_spec("oauthflow.formats.jwt") is not None
+#: The API the "jwt" variants' tokens are for (a Resource with token_format="jwt").
+JWT_RESOURCE = "https://api.example.com/"
 INSTALLED_APPS = [*BASE_INSTALLED_APPS, "oauthflow", *(["oauthflow.oidc"] if OPENID else [])]
 ROOT_URLCONF = "oauthflow_site.urls"
 WSGI_APPLICATION = "oauthflow_site.wsgi.application"
@@ -28,9 +35,13 @@ CACHES = {
 
 # oauthflow's defaults. BENCH_TOKEN_CACHE=1 (a second server) turns on the Redis token cache.
 OAUTHFLOW = {}
-if OPENID:
+if OPENID or JWT:
     # Encrypts the signing keys at rest (required with DEBUG off). Bench-only, like
     # SECRET_KEY: every process of a run (tasks, gunicorn workers) must decrypt the same rows.
     OAUTHFLOW["SIGNING_KEY_ENCRYPTION_KEYS"] = ["YmVuY2gtb25seS1ub3Qtc2VjcmV0LWZlcm5ldC1rZXk="]
+if JWT:
+    # This site is also the API the JWT access tokens are for: verified locally (signature
+    # against the in-process key copy), no query per request.
+    OAUTHFLOW["RESOURCE"] = JWT_RESOURCE
 if os.environ.get("BENCH_TOKEN_CACHE") == "1":
     OAUTHFLOW["TOKEN_CACHE"] = "tokens"

@@ -3,7 +3,7 @@
 setup (migrate, users, clients, signing keys), fill (bulk SQL filler rows), prune, mint
 (request files with fresh credentials made through oauthflow's own models and token
 format), queries, profile, cleartokens, costs, openid (the ID token's in-process cost),
-capabilities.
+jwt_costs (a JWT access token's verification, in-process), capabilities.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import django
 
@@ -73,6 +74,20 @@ OPENID_SCOPE = "openid read"  # the plain variant's "read", and openid
 if OPENID:
     CLIENTS["app-es256"] = {**CLIENTS["app"], "id_token_signed_response_alg": "ES256"}
 
+# JWT access tokens (RFC 9068), when this checkout has them: a Resource with
+# token_format="jwt" (the site is that API: settings.JWT_RESOURCE), allowed for "app" (whose
+# user tokens the protected GET's jwt variants present) and for "cc-jwt", a client_credentials
+# client like "cc" that names the resource in its token requests. The variants' client
+# names the flavour: JWT_FLAVOURS.
+JWT = getattr(settings, "JWT", False) and hasattr(oauthflow_models, "Resource")
+JWT_RESOURCE = getattr(settings, "JWT_RESOURCE", None)
+#: kind -> {variant client: what it mints}. "jwt": a user's token, as a code exchange naming
+#: the resource issues it; "jwt-client": the client's own, as client_credentials issues it.
+JWT_FLAVOURS = {"bearer": ("jwt", "jwt-client"), "client_credentials": ("jwt",)}
+JWT_LIFETIME = 2 * 3600  # minted pools outlive a run, as the opaque ones do
+if JWT:
+    CLIENTS["cc-jwt"] = dict(CLIENTS["cc"])
+
 # The filler: each row gets its own digest (sha256 of "<tag><n>") and family; shared.bulk_insert
 # runs the INSERT with the indexes dropped and builds them again after.
 FILLER_SQL = """
@@ -117,7 +132,13 @@ def setup() -> dict:
         client.save()
         state["clients"][label] = {"pk": client.pk, "id": client.client_id, "secret": secret}
     save_state(state)
-    if OPENID:
+    if JWT:
+        resource = oauthflow_models.Resource.objects.create(
+            identifier=JWT_RESOURCE, name="bench API", token_format="jwt"
+        )
+        for label in ("app", "cc-jwt"):
+            Client.objects.get(pk=state["clients"][label]["pk"]).resources.add(resource)
+    if OPENID or JWT:
         from oauthflow import keys
 
         # One key per algorithm that signs at once, made here rather than by the first
@@ -175,9 +196,14 @@ def _client(label: str) -> tuple[Client, str]:
 def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, str]]:
     """``count`` requests of ``kind``, each with fresh credentials where the kind needs them.
     (``client`` is for DOT's two applications; oauthflow has one client per kind, except
-    for the openid flavours of authorization_code: ``OPENID_CLIENTS``.)"""
+    for the openid flavours of authorization_code, ``OPENID_CLIENTS``, and the JWT access
+    token flavours of bearer and client_credentials, ``JWT_FLAVOURS``.)"""
     now = timezone.now()
     user = get_user_model().objects.get(username="bench-user")
+    if client in JWT_FLAVOURS.get(kind, ()):
+        if not JWT:
+            raise SystemExit("JWT access tokens (oauthflow.formats.jwt) are not in this checkout")
+        return _jwt_items(kind, count, client, user)
     if client is not None and (kind != "authorization_code" or client not in OPENID_CLIENTS):
         raise SystemExit(f"oauthflow has no client {client!r} for {kind!r}")
     if client is not None and not OPENID:
@@ -219,6 +245,56 @@ def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, s
         _, auth = _client("introspector")
         return [(auth, introspect_request(a)) for a in access]
     raise SystemExit(f"unknown kind {kind!r}")
+
+
+def _jwt_items(kind: str, count: int, flavour: str, user) -> list[tuple[str, str]]:
+    """Requests of the JWT flavours. client_credentials: the "cc" request naming the JWT
+    resource (the token endpoint then issues a JWT). bearer: JWT access tokens as the
+    token endpoint issues them for the resource (``formats.get("jwt").generate`` with the
+    context ``AuthorizationServer._generate_token`` gives it: audience, subject, and no
+    ``auth_time`` for a code issued without ``openid``; the issuer is not checked, as
+    ``ISSUER`` is unset), each stored as its digest row like any issued token."""
+    if kind == "client_credentials":
+        _, auth = _client("cc-jwt")
+        body = urlencode(
+            {"grant_type": "client_credentials", "scope": "read", "resource": JWT_RESOURCE}
+        )
+        return [(auth, body)] * count
+    values = mint_jwt(count, user=user if flavour == "jwt" else None)
+    return [(f"Bearer {v}", "") for v in values]
+
+
+def mint_jwt(count: int, *, user=None, alg: str = "RS256") -> list[str]:
+    """``count`` JWT access tokens for the JWT resource, with their rows: a user's (for
+    ``user``, client "app") or, without one, client "cc-jwt"'s own."""
+    from oauthflow import formats
+    from oauthflow.adapter import get_adapter
+
+    client, _ = _client("app" if user is not None else "cc-jwt")
+    jwt_format = formats.get("jwt")
+    subject = get_adapter().get_subject(user) if user is not None else None
+    now = timezone.now()
+    values, rows = [], []
+    for _ in range(count):
+        value = jwt_format.generate(
+            client=client, user=user, scope="read", expires_in=JWT_LIFETIME,
+            issuer="http://127.0.0.1", audience=[JWT_RESOURCE], subject=subject, alg=alg,
+        )  # fmt: skip
+        values.append(value)
+        rows.append(
+            AccessToken(
+                digest=tokens.digest(value),
+                hint=tokens.hint(value),
+                client=client,
+                user=user,
+                scope="read",
+                family=new_family_id(),
+                resource=JWT_RESOURCE,
+                expires_at=now + timedelta(seconds=JWT_LIFETIME),
+            )
+        )
+    AccessToken.objects.bulk_create(rows, batch_size=2000)
+    return values
 
 
 def _verifier() -> str:
@@ -352,6 +428,118 @@ def costs() -> dict:
     return {name: round(us) for name, us in best.items()}
 
 
+def jwt_costs() -> dict:
+    """In-process cost of a JWT access token's check, in µs, as ``costs`` measures (least
+    of 15 interleaved batches of 300 calls): ``formats.get("jwt").verify`` and the whole
+    ``validation.validate`` for an RS256 and an ES256 token, ``validate`` with
+    ``TOKEN_CACHE`` on (the revocation marker's one cache read, on Redis, a miss as for
+    any token not revoked), and the parts. The token endpoint passes the format no ``alg``
+    (it signs RS256): the ES256 token is signed by the format's ``generate(alg="ES256")``
+    (``keys.signing_key("ES256")``) with the claims it gives the RS256 one; the answer says
+    which algorithm the endpoint itself used."""
+    from django.test import override_settings
+    from joserfc import jws, jwt
+
+    from oauthflow import formats
+    from oauthflow.formats import jwt as jwt_format
+    from oauthflow.formats import keysource
+    from oauthflow.resource import markers, validation
+
+    user = get_user_model().objects.get(username="bench-user")
+    values = {alg: mint_jwt(1, user=user, alg=alg)[0] for alg in ("RS256", "ES256")}
+    fmt = formats.get("jwt")
+    headers = {alg: jws.extract_compact(v.encode()).protected for alg, v in values.items()}
+    keys_ = {alg: keysource.get().key(h["kid"]) for alg, h in headers.items()}
+    claims = dict(jwt.decode(values["RS256"], keys_["RS256"], algorithms=["RS256"]).claims)
+    cache_on = override_settings(OAUTHFLOW={**settings.OAUTHFLOW, "TOKEN_CACHE": "tokens"})
+    marker = markers.KEY_PREFIX + tokens.digest(values["RS256"])
+    client, _ = _client("cc-jwt")
+
+    def with_cache(call):
+        def run(n: int) -> None:
+            with cache_on:
+                for _ in range(n):
+                    call()
+
+        return run
+
+    def plain(call):
+        def run(n: int) -> None:
+            for _ in range(n):
+                call()
+
+        return run
+
+    calls = {}
+    for alg, value in values.items():
+        calls[f"verify {alg} (formats.get('jwt').verify)"] = plain(lambda v=value: fmt.verify(v))
+    for alg, value in values.items():
+        calls[f"validate {alg}, TOKEN_CACHE off"] = plain(lambda v=value: validation.validate(v))
+        calls[f"validate {alg}, TOKEN_CACHE on (digest + 1 cache read)"] = with_cache(
+            lambda v=value: validation.validate(v)
+        )
+    calls |= {
+        "  the revocation check's cache read alone (Redis GET, a miss)": plain(
+            lambda: caches["tokens"].get(marker)
+        ),
+        "  tokens.digest of the value (the cache key)": plain(
+            lambda: tokens.digest(values["RS256"])
+        ),
+        "  the header (jws.extract_compact)": plain(
+            lambda: jws.extract_compact(values["RS256"].encode())
+        ),
+        "  the key by kid (keysource: keys.verification_key)": plain(
+            lambda: keysource.get().key(headers["RS256"]["kid"])
+        ),
+        "  jwt.decode RS256, key already imported (signature, claims)": plain(
+            lambda: jwt.decode(values["RS256"], keys_["RS256"], algorithms=["RS256"])
+        ),
+        "  jwt.decode ES256, key already imported (signature, claims)": plain(
+            lambda: jwt.decode(values["ES256"], keys_["ES256"], algorithms=["ES256"])
+        ),
+        "  check_claims": plain(
+            lambda: jwt_format.check_claims(
+                claims, None, JWT_RESOURCE, time.time(), keysource.get()
+            )
+        ),
+    }
+    for alg in ("RS256", "ES256"):
+        calls[f"issuing: generate {alg} (sign the claims)"] = plain(
+            lambda a=alg: fmt.generate(
+                client=client,
+                user=None,
+                scope="read",
+                expires_in=300,
+                issuer="http://127.0.0.1",
+                audience=[JWT_RESOURCE],
+                alg=a,
+            )
+        )
+    for run in calls.values():
+        run(20)  # warm: imports, the key table read once
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(15):
+        for name, run in calls.items():
+            started = time.perf_counter()
+            run(300)
+            best[name] = min(best[name], (time.perf_counter() - started) / 300 * 1e6)
+    # What the token endpoint issues for the resource (the "oauthflow jwt" request).
+    auth, body = items("client_credentials", 1, "jwt")[0]
+    response = sender("POST", TOKEN_PATH)(auth, body)
+    answer = json.loads(response.content) if response.status_code == 200 else {}
+    issued = answer.get("access_token", "")
+    if issued.startswith("eyJ"):
+        endpoint_alg = jws.extract_compact(issued.encode()).protected.get("alg")
+    else:
+        endpoint_alg = f"no JWT (HTTP {response.status_code})"
+    return {
+        "us": {name: round(us, 1) for name, us in best.items()},
+        # Both must be JWTAccessToken: the timings are of accepted tokens.
+        "accepted": {alg: type(validation.validate(v)).__name__ for alg, v in values.items()},
+        "endpoint_alg": endpoint_alg,
+    }
+
+
 def openid(reps: int, batch: int) -> dict:
     """What the ID token adds to a code exchange, in-process, one request at a time: code
     exchanges through the whole site (``django.test.Client``, the token view, PostgreSQL)
@@ -460,6 +648,7 @@ def capabilities() -> dict:
         "resource_protection": resource_protection() is not None,
         "cleartokens": "oauthflow_cleartokens" in get_commands(),
         "openid": OPENID,
+        "jwt": bool(JWT) and resource_protection() is not None,
     }
 
 

@@ -2,8 +2,10 @@ from django.urls import include, path
 from shared import Hello
 
 from .views import (
+    HandJWTAuthentication,
     HandLookupAuthentication,
     RoundTripAuthentication,
+    hand_jwt_token,
     hand_token,
     resource_protection,
 )
@@ -18,6 +20,9 @@ urlpatterns = [
     path("api/roundtrip/", Hello.as_view(authentication_classes=[RoundTripAuthentication])),
     # … and a client_credentials endpoint doing oauthflow's two statements by hand.
     path("hand/token/", hand_token),
+    # JWT access tokens (RFC 9068): the same two bounds with a signature, written by hand.
+    path("api/hand-jwt/", Hello.as_view(authentication_classes=[HandJWTAuthentication])),
+    path("hand/jwt-token/", hand_jwt_token),
 ]
 
 _protection = resource_protection()

@@ -492,6 +492,7 @@ class ResourceAdminForm(forms.ModelForm):
             "name",
             "is_active",
             "token_format",
+            "signing_alg",
             "access_token_lifetime",
             "scopes",
         ]
@@ -522,7 +523,10 @@ class ResourceAdmin(admin.ModelAdmin):
     search_fields = ("identifier", "name")
     fieldsets = (
         (None, {"fields": ("identifier", "name", "is_active")}),
-        (_("Tokens"), {"fields": ("token_format", "access_token_lifetime", "scopes")}),
+        (
+            _("Tokens"),
+            {"fields": ("token_format", "signing_alg", "access_token_lifetime", "scopes")},
+        ),
         (_("Clients"), {"fields": ("allowed_clients", "created_at")}),
     )
 

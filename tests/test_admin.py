@@ -777,6 +777,7 @@ def resource_form(**overrides):
         "name": "Billing API",
         "is_active": "on",
         "token_format": "jwt",
+        "signing_alg": "RS256",
         "access_token_lifetime": "",
         "scopes": "read",
         "_save": "Save",

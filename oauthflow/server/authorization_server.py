@@ -127,6 +127,8 @@ class AuthorizationServer(_AuthorizationServer):
                 "audience": [r.identifier for r in targets],
                 "subject": subject_for(user, client) if user is not None else None,
             }
+            if targets:
+                context["alg"] = targets[0].signing_alg
             for contribute in self.registry.token_claims():
                 context.update(contribute(request))
             # A format written before this context existed takes none of it.

@@ -60,11 +60,13 @@ def resolve(
     resources = [found[i] for i in identifiers]
     if len({r.token_format for r in resources}) > 1:
         raise InvalidTargetError("These resources take different token formats: name one.")
+    if len({r.signing_alg for r in resources if r.token_format == Resource.JWT}) > 1:
+        raise InvalidTargetError("These resources' tokens are signed differently: name one.")
     return resources
 
 
 #: What a token request reads of a resource; the rest loads on first use.
-_FIELDS = ("id", "identifier", "scopes", "token_format", "access_token_lifetime")
+_FIELDS = ("id", "identifier", "scopes", "token_format", "signing_alg", "access_token_lifetime")
 
 
 def _allowed(client: Client, identifiers: list[str]) -> list[Resource]:

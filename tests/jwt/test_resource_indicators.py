@@ -314,3 +314,33 @@ def test_a_jwt_needs_a_resource(client, machine):
     with mock.patch("oauthflow.server.authorization_server.get_adapter", return_value=JWTForAll()):
         response = client_credentials(client, machine, scope="read")
     assert response.status_code == 400 and response.json()["error"] == "invalid_target"
+
+
+def test_a_resource_may_take_es256(client, machine, api_resource):
+    api_resource.signing_alg = "ES256"
+    api_resource.save()
+    value = client_credentials(client, machine, resource=API, scope="read").json()
+    decoded = jwt.decode(value["access_token"], jwks(client), algorithms=["ES256"])
+    assert decoded.header["alg"] == "ES256" and decoded.header["typ"] == "at+jwt"
+    from tests.conftest import bearer
+
+    assert client.get("/api/read/", **bearer(value["access_token"])).status_code == 200
+
+
+def test_resources_signed_differently_cannot_share_a_token(client, machine):
+    other = Resource.objects.create(
+        identifier=OTHER_API, name="Other", token_format="jwt", signing_alg="ES256"
+    )
+    machine.resources.add(other)
+    from tests.oauth_helpers import basic
+
+    body = urlencode(
+        [("grant_type", "client_credentials"), ("resource", API), ("resource", OTHER_API)]
+    )
+    response = client.post(
+        "/oauth/token/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic(machine.client_id, machine.secret),
+    )
+    assert response.json()["error"] == "invalid_target"

@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 
-from oauthflow.models import Client, Resource
+from oauthflow.models import ID_TOKEN_ALGORITHMS, Client, Resource
 from oauthflow.scope import scope_to_list
 from oauthflow.settings import oauthflow_settings
 
@@ -46,6 +46,7 @@ _OPTION_FOR_FIELD = {
     "name": "--name",
     "scopes": "--scope",
     "token_format": "--format",
+    "signing_alg": "--alg",
     "access_token_lifetime": "--lifetime",
     "is_active": "--active",
 }
@@ -72,6 +73,7 @@ def resource_data(resource: Resource) -> dict[str, Any]:
         "identifier": resource.identifier,
         "name": resource.name,
         "token_format": resource.token_format,
+        "signing_alg": resource.signing_alg,
         # Empty means "every scope": tokens for it keep what was granted.
         "scopes": scope_to_list(resource.scopes),
         # None means the setting's: JWT_ACCESS_TOKEN_LIFETIME or ACCESS_TOKEN_LIFETIME.
@@ -187,6 +189,14 @@ class Command(BaseCommand):
             + (" Default: %(default)s." if creating else ""),
         )
         parser.add_argument(
+            "--alg",
+            dest="signing_alg",
+            choices=[alg for alg, _label in ID_TOKEN_ALGORITHMS],
+            default="RS256" if creating else None,
+            help="How its JWT access tokens are signed (ES256 is about four times faster)."
+            + (" Default: %(default)s." if creating else ""),
+        )
+        parser.add_argument(
             "--lifetime",
             dest="access_token_lifetime",
             type=_lifetime,
@@ -211,6 +221,7 @@ class Command(BaseCommand):
             name=options["name"],
             scopes=" ".join(split_values(options["scopes"])),
             token_format=options["token_format"],
+            signing_alg=options["signing_alg"],
             access_token_lifetime=options["access_token_lifetime"],
         )
         try:
@@ -296,15 +307,15 @@ class Command(BaseCommand):
             changes["scopes"] = ""
         elif options["scopes"] is not None:
             changes["scopes"] = " ".join(split_values(options["scopes"]))
-        for field in ("token_format", "is_active"):
+        for field in ("token_format", "signing_alg", "is_active"):
             if options[field] is not None:
                 changes[field] = options[field]
         if options["access_token_lifetime"] is not _UNCHANGED:
             changes["access_token_lifetime"] = options["access_token_lifetime"]
         if not changes:
             raise CommandError(
-                "Nothing to update: give --name, --scope, --all-scopes, --format, --lifetime, "
-                "--active or --inactive."
+                "Nothing to update: give --name, --scope, --all-scopes, --format, --alg, "
+                "--lifetime, --active or --inactive."
             )
         with transaction.atomic():
             resource = _get(options["identifier"], for_update=True)

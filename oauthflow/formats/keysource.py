@@ -119,7 +119,10 @@ class RemoteKeys:
     """The provider's JWKS, fetched over HTTP and cached (see the module)."""
 
     def __init__(self) -> None:
+        #: Guards the fields below; never held across the network.
         self._lock = threading.Lock()
+        #: Held by the one thread fetching: the others go on with the keys they have.
+        self._fetching = threading.Lock()
         self._keys: KeySet | None = None
         self._expires = 0.0
         #: When the last fetch started, successful or not; None before the first.
@@ -130,19 +133,36 @@ class RemoteKeys:
         return oauthflow_settings.ISSUER
 
     def key(self, kid: str) -> Any:
-        now = time.monotonic()
         with self._lock:
-            if self._due(now):
-                self._fetch(now)
             found = self._find(kid)
-            if (
-                found is None
-                and self._keys is not None
-                and self._since_fetch(now) >= REFETCH_INTERVAL
-            ):
-                self._fetch(now)  # a rotation: the provider published a new key
-                found = self._find(kid)
+            if not self._needs_fetch(found, time.monotonic()):
+                return found
+            held = self._keys is not None
+        # Keys held and only stale: one thread fetches, the others use them meanwhile.
+        # None held, or a new kid (a rotation): wait for the fetch, there is nothing else.
+        if not self._fetching.acquire(blocking=not held or found is None):
             return found
+        try:
+            now = time.monotonic()
+            with self._lock:
+                # Another thread may have fetched while this one waited.
+                if not self._needs_fetch(self._find(kid), now):
+                    return self._find(kid)
+                self._last_fetch = now
+            fetched = self._download()
+            with self._lock:
+                self._store(fetched, now)
+                return self._find(kid)
+        finally:
+            self._fetching.release()
+
+    def _needs_fetch(self, found: Any, now: float) -> bool:
+        if self._due(now):
+            return True
+        # A kid the held keys lack: a rotation, if not fetched a moment ago.
+        return (
+            found is None and self._keys is not None and self._since_fetch(now) >= REFETCH_INTERVAL
+        )
 
     def _since_fetch(self, now: float) -> float:
         # Negative when another thread fetched while this one waited for the lock.
@@ -164,18 +184,23 @@ class RemoteKeys:
                 return key
         return None
 
-    def _fetch(self, now: float) -> None:
-        self._last_fetch = now
+    @staticmethod
+    def _download() -> tuple[KeySet, int] | None:
+        """The provider's public keys and how long to keep them, or None."""
         try:
             body, max_age = _get_json(jwks_uri())
             keys = KeySet.import_key_set({"keys": [k for k in body["keys"] if "d" not in k]})
         except (OSError, ValueError, KeyError, TypeError, JoseError) as exc:
             logger.warning("Could not fetch the provider's JWKS: %s.", type(exc).__name__)
-            if self._keys is None:
-                return
-            self._expires = now + MIN_CACHE  # keep the old keys, try again later
+            return None
+        return keys, max_age
+
+    def _store(self, fetched: tuple[KeySet, int] | None, now: float) -> None:
+        if fetched is None:
+            if self._keys is not None:
+                self._expires = now + MIN_CACHE  # keep the old keys, try again later
             return
-        self._keys = keys
+        self._keys, max_age = fetched
         self._expires = now + max_age
 
     @staticmethod

@@ -100,3 +100,34 @@ def test_allow_insecure_transport_allows_plain_http(settings, fetched):
 def test_keys_are_kept_for_max_age_within_bounds(fetched, cache_control, kept):
     fetched.cache_control = cache_control
     assert keysource._get_json("https://provider.example/oauth/jwks/")[1] == kept
+
+
+def test_a_stale_key_set_is_served_while_one_thread_refreshes_it(monkeypatch):
+    """A refresh never makes every request wait: the keys held serve meanwhile."""
+    import threading
+    import time as clock
+
+    from joserfc.jwk import KeySet, RSAKey
+
+    old = KeySet([RSAKey.generate_key(2048, parameters={"kid": "a"})])
+    remote = keysource.RemoteKeys()
+    remote._keys, remote._expires, remote._last_fetch = old, 0.0, 0.0  # stale
+    release = threading.Event()
+    fetches = []
+
+    def slow_download():
+        fetches.append(1)
+        release.wait(5)
+        return old, 300
+
+    monkeypatch.setattr(remote, "_download", slow_download)
+    refresher = threading.Thread(target=remote.key, args=("a",))
+    refresher.start()
+    while not fetches:
+        clock.sleep(0.01)
+    started = clock.monotonic()
+    assert remote.key("a") is not None  # the held key, at once
+    assert clock.monotonic() - started < 1
+    release.set()
+    refresher.join(5)
+    assert len(fetches) == 1

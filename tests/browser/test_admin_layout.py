@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from oauthflow import tokens
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -16,12 +17,15 @@ def test_admin_lists_fit_1280_pixels(page: Page, demo_client, model):
     admin.set_password("boss-password")
     admin.save()
     long_name = factories.UserFactory(username="margaret.hamilton")
-    for factory in (
-        factories.AccessTokenFactory,
-        factories.RefreshTokenFactory,
-        factories.AuthorizationCodeFactory,
+    for factory, prefix in (
+        (factories.AccessTokenFactory, tokens.ACCESS_TOKEN_PREFIX),
+        (factories.RefreshTokenFactory, tokens.REFRESH_TOKEN_PREFIX),
+        (factories.AuthorizationCodeFactory, tokens.AUTHORIZATION_CODE_PREFIX),
     ):
-        factory(client=demo_client, user=long_name, scope="read write profile")
+        # The widest hint there can be (its tail is random, and in a proportional font
+        # some tails draw wider than others), so the check cannot pass or fail by chance.
+        value = f"{prefix}_{'W' * 43}"
+        factory(client=demo_client, user=long_name, scope="read write profile", value=value)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto("/admin/login/")
     page.get_by_label("Username").fill("boss")

@@ -25,7 +25,7 @@ from oauthflow.keys import encryption
 from oauthflow.keys.store import ALGORITHMS, PENDING, SIGNING
 from oauthflow.models import Client, SigningKey
 
-from .oauthflow_client import global_options
+from .oauthflow_client import subcommand_adder
 
 #: The algorithm a key is made for when none is named: every client's default.
 DEFAULT_ALG = str(Client.id_token_signed_response_alg.field.get_default())
@@ -89,24 +89,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         # Django adds it only when requires_system_checks names checks.
         parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
-        common = CommandParser(add_help=False, parents=[global_options()])
-        common.add_argument(
-            "--json", action="store_true", help="Print JSON instead of text, for scripts."
-        )
-        subcommands = parser.add_subparsers(
-            dest="subcommand", metavar="SUBCOMMAND", title="subcommands", required=True
-        )
-
-        def add(name: str, help: str) -> CommandParser:
-            # As in oauthflow_client: Django < 5.1 does not hand called_from_command_line
-            # to subparsers.
-            return subcommands.add_parser(
-                name,
-                help=help,
-                description=help,
-                parents=[common],
-                called_from_command_line=parser.called_from_command_line,
-            )
+        add = subcommand_adder(parser)
 
         algs = list(ALGORITHMS)
         alg_help = f"One of {', '.join(algs)}. Default: {DEFAULT_ALG}."

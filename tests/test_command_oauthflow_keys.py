@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
-from django.core.management import call_command, execute_from_command_line
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
 from oauthflow import keys
 from oauthflow.keys import encryption
 from oauthflow.models import SigningKey
+from tests.command_line import keep_test_connection, run_command, run_command_json  # noqa: F401 (an autouse fixture)
 
 HOUR = timedelta(hours=1)
 #: How long after it stops signing a key stays published (ID_TOKEN_LIFETIME's default).
@@ -21,27 +22,12 @@ AFTER_STOP = timedelta(seconds=3600 + keys.RELOAD_SECONDS)
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi")
 
 
-@pytest.fixture(autouse=True)
-def keep_test_connection(monkeypatch):
-    # As in test_command_oauthflow_client: run_from_argv closes every connection.
-    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
-
-
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    """Run ``manage.py oauthflow_keys ARGV`` as a shell would; (exit code, stdout, stderr)."""
-    try:
-        execute_from_command_line(["manage.py", "oauthflow_keys", *argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, "oauthflow_keys", *argv)
 
 
 def run_json(capsys, *argv: str):
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)
+    return run_command_json(capsys, "oauthflow_keys", *argv)
 
 
 def make(alg="RS256", *, signs_from, retired_at=None) -> SigningKey:

@@ -2,49 +2,27 @@
 that what it sets is what the token endpoint then does."""
 
 import io
-import json
 
 import pytest
-from django.core.management import call_command, execute_from_command_line
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from oauthflow.management.commands import oauthflow_resource
 from oauthflow.models import Client, Resource
 from oauthflow.settings import SETTINGS
 from tests import factories
+from tests.command_line import FakeTerminal, keep_test_connection, run_command, run_command_json  # noqa: F401 (an autouse fixture)
 from tests.oauth_helpers import token_request
 
 API = "https://api.example.com/"
 
 
-@pytest.fixture(autouse=True)
-def keep_test_connection(monkeypatch):
-    # run_from_argv closes every connection when it ends, which would end the test's
-    # transaction; the rest of the command-line path is what these tests are about.
-    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
-
-
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    """Run ``manage.py oauthflow_resource ARGV`` as a shell would; (exit code, stdout,
-    stderr)."""
-    try:
-        execute_from_command_line(["manage.py", "oauthflow_resource", *argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, "oauthflow_resource", *argv)
 
 
 def run_json(capsys, *argv: str):
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)
-
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+    return run_command_json(capsys, "oauthflow_resource", *argv)
 
 
 def api(**fields) -> Resource:

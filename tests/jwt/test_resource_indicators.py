@@ -12,6 +12,7 @@ from tests import factories
 from tests.jwt.helpers import API, OTHER_API, client_credentials
 from tests.oauth_helpers import (
     authorize_url,
+    basic,
     exchange,
     get_code,
     new_verifier,
@@ -24,6 +25,25 @@ from tests.oidc.helpers import jwks
 
 def claims(http, value):
     return jwt.decode(value, jwks(http)).claims
+
+
+def both_resources(http, machine):
+    """A client_credentials request naming API and OTHER_API (a repeated parameter)."""
+    body = [("grant_type", "client_credentials"), ("resource", API), ("resource", OTHER_API)]
+    return post_form(
+        http, "/oauth/token/", body, HTTP_AUTHORIZATION=basic(machine.client_id, machine.secret)
+    )
+
+
+def authorize_both(http, app, verifier, **params) -> str:
+    """The code of an authorization for API and OTHER_API, consented on its page."""
+    url = (
+        authorize_url(app, verifier=verifier, **params)
+        + "&"
+        + urlencode([("resource", API), ("resource", OTHER_API)])
+    )
+    assert http.get(url).status_code == 200  # the consent page
+    return query_of(http.post(url, {"decision": "allow"})["Location"])["code"]
 
 
 def test_client_credentials_for_a_jwt_resource(client, machine):
@@ -78,17 +98,7 @@ def test_an_inactive_resource_is_invalid_target(client, machine, api_resource):
 def test_mixed_formats_in_one_token_are_refused(client, machine):
     opaque = Resource.objects.create(identifier=OTHER_API, name="Other")
     machine.resources.add(opaque)
-    body = urlencode(
-        [("grant_type", "client_credentials"), ("resource", API), ("resource", OTHER_API)]
-    )
-    from tests.oauth_helpers import basic
-
-    response = client.post(
-        "/oauth/token/",
-        body,
-        content_type="application/x-www-form-urlencoded",
-        HTTP_AUTHORIZATION=basic(machine.client_id, machine.secret),
-    )
+    response = both_resources(client, machine)
     assert response.json()["error"] == "invalid_target"
 
 
@@ -157,14 +167,7 @@ def test_a_refresh_narrows_to_one_resource(signed_in, app):
     other = Resource.objects.create(identifier=OTHER_API, name="Other", token_format="jwt")
     app.resources.add(other)
     verifier = new_verifier()
-    url = (
-        authorize_url(app, verifier=verifier)
-        + "&"
-        + urlencode([("resource", API), ("resource", OTHER_API)])
-    )
-    assert signed_in.get(url).status_code == 200  # the consent page
-    response = signed_in.post(url, {"decision": "allow"})
-    code = query_of(response["Location"])["code"]
+    code = authorize_both(signed_in, app, verifier)
     first = exchange(signed_in, app, code, verifier).json()
     assert claims(signed_in, first["access_token"])["aud"] == [API, OTHER_API]
     narrowed = token_request(
@@ -271,13 +274,7 @@ def test_a_narrowed_code_exchange_keeps_the_authorization_s_scope(signed_in, app
     api_resource.scopes = "read"
     api_resource.save()
     verifier = new_verifier()
-    url = (
-        authorize_url(app, verifier=verifier, scope="read write")
-        + "&"
-        + urlencode([("resource", API), ("resource", OTHER_API)])
-    )
-    signed_in.get(url)
-    code = query_of(signed_in.post(url, {"decision": "allow"})["Location"])["code"]
+    code = authorize_both(signed_in, app, verifier, scope="read write")
     first = token_request(
         signed_in,
         app,
@@ -332,15 +329,5 @@ def test_resources_signed_differently_cannot_share_a_token(client, machine):
         identifier=OTHER_API, name="Other", token_format="jwt", signing_alg="ES256"
     )
     machine.resources.add(other)
-    from tests.oauth_helpers import basic
-
-    body = urlencode(
-        [("grant_type", "client_credentials"), ("resource", API), ("resource", OTHER_API)]
-    )
-    response = client.post(
-        "/oauth/token/",
-        body,
-        content_type="application/x-www-form-urlencoded",
-        HTTP_AUTHORIZATION=basic(machine.client_id, machine.secret),
-    )
+    response = both_resources(client, machine)
     assert response.json()["error"] == "invalid_target"

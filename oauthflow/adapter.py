@@ -121,6 +121,13 @@ class DefaultAdapter:
             return True
         return consent is not None and consent.covers(scope)
 
+    def get_client_address(self, request: HttpRequest) -> str:
+        """The address of the browser making ``request``, for limits per address (the
+        device flow's wrong user codes). ``REMOTE_ADDR`` by default: behind a proxy,
+        return the address your proxy vouches for (its ``X-Forwarded-For`` entry), never
+        a header the browser could write."""
+        return str(request.META.get("REMOTE_ADDR") or "")
+
     def get_access_token_format(
         self,
         *,

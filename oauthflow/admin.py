@@ -136,7 +136,10 @@ class ClientAdminForm(forms.ModelForm):
         choices=lambda: [(g, g) for g in registry.grant_types()],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text=_("refresh_token is only issued with authorization_code."),
+        help_text=_(
+            "refresh_token is only issued with a grant that starts an authorization "
+            "(authorization_code, device_code)."
+        ),
     )
     # A URL typed without a scheme means https (Django 6's default; 5.x warns otherwise).
     homepage_url = forms.URLField(required=False, max_length=200, **_HTTPS_BY_DEFAULT)

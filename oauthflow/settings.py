@@ -34,6 +34,8 @@ SECTIONS: dict[str, str] = {
     "(see [Protecting your API](resource-server.md)).",
     "OpenID Connect": "Used when `oauthflow.oidc` is in `INSTALLED_APPS` "
     "(see [OpenID Connect](openid-connect.md)).",
+    "Device authorization": "Used when `oauthflow.device` is in `INSTALLED_APPS` "
+    "(see [Device authorization](device.md)).",
     "Operations": "",
     "Policy": "",
 }
@@ -315,6 +317,66 @@ SETTINGS: tuple[Setting, ...] = (
         "sign-ins made in that browser session (their refresh tokens too), as the "
         "relying parties are told the session ended. `False` keeps them: the clients "
         "still hear of the logout.",
+    ),
+    Setting(
+        name="DEVICE_CODE_LIFETIME",
+        default=600,
+        type=int,
+        section="Device authorization",
+        description="How long a device code and its user code wait for the user "
+        "(`expires_in`, RFC 8628 §3.2). Longer gives guessers more time: see the "
+        "arithmetic in [Device authorization](device.md).",
+        bounds=(60, 1800),
+        unit="seconds",
+    ),
+    Setting(
+        name="DEVICE_POLLING_INTERVAL",
+        default=5,
+        type=int,
+        section="Device authorization",
+        description="The `interval` a device is told to wait between polls; each "
+        "`slow_down` adds 5 seconds for that device code (RFC 8628 §3.5).",
+        bounds=(1, 60),
+        unit="seconds",
+    ),
+    Setting(
+        name="DEVICE_VERIFICATION_URI",
+        default="",
+        type=str,
+        section="Device authorization",
+        description="The absolute `verification_uri` devices show, when it is not the "
+        "issuer plus `/oauth/device/`: a short URL people can type, such as "
+        "`https://example.com/device`, which the site routes to oauthflow's page.",
+    ),
+    Setting(
+        name="DEVICE_USER_FAILURES",
+        default=5,
+        type=int,
+        section="Device authorization",
+        description="Wrong user codes one signed-in user may enter in "
+        "`DEVICE_FAILURE_WINDOW` before the page refuses them until the window ends "
+        "(RFC 8628 §5.1).",
+        bounds=(1, 100),
+    ),
+    Setting(
+        name="DEVICE_ADDRESS_FAILURES",
+        default=20,
+        type=int,
+        section="Device authorization",
+        description="Wrong user codes from one client address (the adapter's "
+        "`get_client_address`) in `DEVICE_FAILURE_WINDOW`, whoever is signed in, before "
+        "that address is refused until the window ends.",
+        bounds=(1, 10_000),
+    ),
+    Setting(
+        name="DEVICE_FAILURE_WINDOW",
+        default=900,
+        type=int,
+        section="Device authorization",
+        description="The window the two limits above count in, from the first wrong code; "
+        "reaching a limit locks the user or the address out until it ends.",
+        bounds=(60, _DAY),
+        unit="seconds",
     ),
     Setting(
         name="CLEARTOKENS_BATCH_SIZE",

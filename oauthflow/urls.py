@@ -4,9 +4,10 @@ Include them at the site root, ``path("", include("oauthflow.urls"))``: the endp
 under ``oauth/`` and the RFC 8414 metadata must sit at ``/.well-known/``.
 
 URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``introspect``,
-``authorized-apps``, ``metadata``, ``jwks``, and ``login``; with ``oauthflow.oidc`` installed also
-``userinfo``, ``end-session`` and ``openid-configuration``, a sign-in page for sites without their
-own (``LOGIN_URL = "oauthflow:login"``).
+``authorized-apps``, ``metadata``, ``jwks``, and ``login`` (a sign-in page for sites without
+their own: ``LOGIN_URL = "oauthflow:login"``). With ``oauthflow.oidc`` installed also
+``userinfo``, ``end-session`` and ``openid-configuration``; with ``oauthflow.device``,
+``device-authorization``, ``device``, ``device-confirm`` and ``device-done``.
 """
 
 from django.apps import apps
@@ -31,3 +32,8 @@ if apps.is_installed("oauthflow.oidc"):
     from .oidc.urls import urlpatterns as oidc_urlpatterns
 
     urlpatterns += oidc_urlpatterns
+
+if apps.is_installed("oauthflow.device"):
+    from .device.urls import urlpatterns as device_urlpatterns
+
+    urlpatterns += device_urlpatterns

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauthflow",
     "oauthflow.oidc",
+    "oauthflow.device",
     "tests.testapp",
     # No models and no URLs of its own here: only its templates and static files are found
     # through it. The browser tests mount it with the example site's URLconf.

@@ -60,6 +60,8 @@ def test_expired_and_revoked_rows_go_active_rows_stay(db):
         "access_tokens": 2,
         "refresh_tokens": 1,
         "authentications": 0,
+        "device_authorizations": 0,
+        "wrong_user_codes": 0,
         "dry_run": False,
     }
     remaining = [*AccessToken.objects.all(), *RefreshToken.objects.all()]
@@ -112,6 +114,8 @@ def test_dry_run_counts_and_deletes_nothing(db):
         "access_tokens": 1,
         "refresh_tokens": 1,
         "authentications": 0,
+        "device_authorizations": 0,
+        "wrong_user_codes": 0,
         "dry_run": True,
     }
     assert AccessToken.objects.count() == 2 and RefreshToken.objects.count() == 1
@@ -126,6 +130,8 @@ def test_text_report(db):
         "Deleted 1 access tokens.",
         "Deleted 0 refresh tokens.",
         "Deleted 0 authentications.",
+        "Deleted 0 device authorizations.",
+        "Deleted 0 wrong user codes.",
     ]
     out = io.StringIO()
     call_command("oauthflow_cleartokens", "--dry-run", stdout=out)

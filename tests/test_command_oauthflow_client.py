@@ -458,6 +458,8 @@ def test_delete_with_yes_removes_the_client_and_what_it_holds(db, capsys):
         "refresh_tokens": 2,
         # OpenID Connect's sign-in records (oauthflow.store.cleanup.TABLES): none here.
         "authentications": 0,
+        # The device flow's requests (oauthflow.device registers its table).
+        "device_authorizations": 0,
         "consents": 1,
     }
     assert not Client.objects.filter(pk=client.pk).exists()

@@ -27,6 +27,7 @@ def test_metadata_describes_the_server(client, db):
         "authorization_code",
         "refresh_token",
         "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
     }
     assert set(body["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauthflow",
     "oauthflow.oidc",
+    "oauthflow.device",
     "example",
     # The pretend third-party app at /demo/; it uses the provider only over HTTP.
     "democlient",

@@ -130,23 +130,45 @@ def record(grant: Any, code: AuthorizationCode) -> None:
     """Keep how the user signed in for this authorization (a hook, as the code is stored)."""
     if "openid" not in code.scope_list:
         return
-    request: HttpRequest = grant.request.django_request
     data = grant.request.payload.data
-    context = get_adapter().get_authentication_context(request, code.user)
-    signed_in = auth_time(request, code.user)
+    _create(
+        grant.request.django_request,
+        code,
+        sid=session_id(grant.request.django_request),
+        nonce=data.get("nonce", ""),
+        claims=parse_claims_parameter(data.get("claims")),
+    )
+
+
+def record_device_approval(request: HttpRequest, authorization: Any) -> None:
+    """The same for a device authorization (RFC 8628) the user approved in ``request``.
+
+    No ``sid``: the device does not share the browser's session, so signing out of the
+    browser neither ends its sign-in nor revokes its tokens. No nonce and no ``claims``
+    parameter: the device flow has neither.
+    """
+    if "openid" not in authorization.scope_list:
+        return
+    _create(request, authorization, sid="", nonce="", claims={})
+
+
+def _create(request: HttpRequest, credential: Any, *, sid: str, nonce: str, claims: Any) -> None:
+    user = credential.user
+    context = get_adapter().get_authentication_context(request, user)
+    signed_in = auth_time(request, user)
     lifetime = oauthflow_settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
     Authentication.objects.create(
-        family=code.family,
-        client=code.client,
-        user=code.user,
-        sub=subject_for(code.user, code.client),
-        sid=session_id(request),
-        nonce=data.get("nonce", ""),
+        family=credential.family,
+        client=credential.client,
+        user=user,
+        sub=subject_for(user, credential.client),
+        sid=sid,
+        nonce=nonce,
         auth_time=None
         if signed_in is None
         else datetime.fromtimestamp(signed_in, tz=dt_timezone.utc),
         acr=str(context.get("acr", ""))[:255],
         amr=" ".join(context.get("amr", []))[:255],
-        claims=parse_claims_parameter(data.get("claims")),
-        expires_at=code.created_at + timedelta(seconds=lifetime),
+        claims=claims,
+        expires_at=credential.created_at + timedelta(seconds=lifetime),
     )

@@ -1,5 +1,6 @@
-"""The ID token (Core §2, §3.1.3.6, §12.2): a grant extension for authorization_code and
-refresh_token that adds ``id_token`` to a token response carrying the ``openid`` scope.
+"""The ID token (Core §2, §3.1.3.6, §12.2): a grant extension for authorization_code,
+refresh_token and (with ``oauthflow.device``) the device code grant that adds
+``id_token`` to a token response carrying the ``openid`` scope.
 
 It reads the authorization's ``Authentication`` row (one query) for the subject, nonce,
 sign-in time and requested claims, and signs with the key ``oauthflow.keys`` says signs
@@ -27,7 +28,7 @@ from .claims import user_claims
 
 
 class IDTokenExtension:
-    """Registered for the authorization_code and refresh_token grants."""
+    """Registered for the authorization_code, refresh_token and device code grants."""
 
     def __call__(self, grant: Any) -> None:
         grant.register_hook("after_create_token_response", self.add_id_token)
@@ -39,10 +40,11 @@ class IDTokenExtension:
         request = grant.request
         # What the user granted (a refresh may ask for less, and a code exchange has no
         # say): a resource's narrower scope list (RFC 8707) shapes the access token, not
-        # the sign-in.
-        is_code = grant.GRANT_TYPE == GrantType.AUTHORIZATION_CODE
+        # the sign-in. A refresh may narrow it; the first exchange (a code, a device
+        # code) has no say.
+        first = grant.GRANT_TYPE != GrantType.REFRESH_TOKEN
         asked = (
-            request.consumed.scope if is_code else (request.payload.scope or request.consumed.scope)
+            request.consumed.scope if first else (request.payload.scope or request.consumed.scope)
         )
         if "openid" not in str(asked).split():
             return
@@ -57,7 +59,7 @@ class IDTokenExtension:
                 issuer=grant.server.issuer(request.django_request),
                 access_token=token["access_token"],
                 scope=str(asked),
-                nonce=is_code,
+                nonce=first,
                 alg=request.client.id_token_signed_response_alg,
             ),
             request.client.id_token_signed_response_alg,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.signals import request_finished
 
@@ -13,7 +14,14 @@ from .id_token import IDTokenExtension
 
 def register() -> None:
     add_scopes(claims.SCOPES)
-    registry.register_grant_extension(IDTokenExtension(), ["authorization_code", "refresh_token"])
+    grant_types = ["authorization_code", "refresh_token"]
+    if apps.is_installed("oauthflow.device"):
+        from ..device import approval
+        from ..device.grant import DEVICE_CODE_GRANT_TYPE
+
+        grant_types.append(DEVICE_CODE_GRANT_TYPE)
+        approval.register(authentication.record_device_approval)
+    registry.register_grant_extension(IDTokenExtension(), grant_types)
     registry.register_metadata(discovery.metadata)
     registry.register_authorization_check(authentication.check_request)
     registry.register_consent_details(claims.consent_details)

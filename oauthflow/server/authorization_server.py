@@ -308,7 +308,8 @@ def _resources_of(request: OAuth2Request) -> list[Any]:
     """The resources (RFC 8707) this token request's tokens are for: those it names,
     within what its code or refresh token was granted for."""
     named = resources.requested(request.payload)
-    credential = request.authorization_code or request.refresh_token
+    # The code, the refresh token, or another grant's credential (a device code).
+    credential = request.authorization_code or request.refresh_token or request.credential
     granted = credential.resource.split() if credential is not None else None
     if not named and not granted:
         return []  # no query when resources are not used

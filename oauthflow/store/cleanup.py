@@ -16,6 +16,7 @@ too. It is built for tables of millions of rows that are in use while it runs:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,20 @@ TABLES: dict[str, type[models.Model]] = {
     # OpenID Connect's record of each sign-in: kept while its authorization may live.
     "authentications": Authentication,
 }
+#: Tables capabilities add (``register_table``), each with what makes a row deletable.
+_added: dict[str, tuple[type[models.Model], Callable[[datetime], Q] | None]] = {}
+
+
+def register_table(
+    name: str, model: type[models.Model], deletable: Callable[[datetime], Q] | None = None
+) -> None:
+    """Clear ``model`` too, reported as ``name``: the rows ``deletable(now)`` selects, or
+    for an ``IssuedCredential`` by default the validity rule's dead rows."""
+    _added[name] = (model, deletable)
+
+
+def _tables() -> dict[str, type[models.Model]]:
+    return {**TABLES, **{name: model for name, (model, _) in _added.items()}}
 
 
 def deletable(model: type[models.Model], now: datetime) -> Q:
@@ -46,6 +61,9 @@ def deletable(model: type[models.Model], now: datetime) -> Q:
     not need."""
     if model is Authentication:
         return Q(expires_at__lte=now)
+    for added, condition in _added.values():
+        if added is model and condition is not None:
+            return condition(now)
     return dead(model, now)
 
 
@@ -61,7 +79,7 @@ def clear_tokens(
         raise ValueError("batch_size must be at least 1.")
     now = now or timezone.now()
     counts = {}
-    for name, model in TABLES.items():
+    for name, model in _tables().items():
         condition = deletable(model, now)
         if dry_run:
             counts[name] = model._default_manager.filter(condition).count()
@@ -82,7 +100,9 @@ def delete_issued_to(client: Client, *, batch_size: int | None = None) -> dict[s
     """
     batch_size = batch_size or oauthflow_settings.CLEARTOKENS_BATCH_SIZE
     return {
-        name: _clear_table(model, Q(client=client), batch_size) for name, model in TABLES.items()
+        name: _clear_table(model, Q(client=client), batch_size)
+        for name, model in _tables().items()
+        if any(field.name == "client" for field in model._meta.get_fields())
     }
 
 

@@ -52,12 +52,13 @@ def issue_tokens(
     user: Any,
     scope: str,
     expires_in: int,
-    parent: AuthorizationCode | RefreshToken | None = None,
+    parent: Any = None,
     resource: str = "",
 ) -> tuple[AccessToken, RefreshToken | None]:
     """Store an access token, and a refresh token when one is issued.
 
-    ``parent`` is the credential the request used up, if any: the new tokens join its
+    ``parent`` is the credential the request used up (a code, a refresh token, or another
+    grant's, such as a device code), if any: the new tokens join its
     family. A refresh token bought with a refresh token keeps its parent's scope and
     resources (a narrower request narrows only the access token) and the authorization's
     absolute end; ``resource`` is the access token's audience (RFC 8707).

@@ -28,6 +28,16 @@ from ..models import AccessToken, AuthorizationCode, Client, Consent, RefreshTok
 access_tokens_invalidated = Signal()
 
 ISSUED_MODELS: tuple[type[Any], ...] = (AccessToken, RefreshToken, AuthorizationCode)
+#: Credentials capabilities add (the device flow's requests), revoked with the rest.
+_added_models: list[type[Any]] = []
+
+
+def register_issued_model(model: type[Any]) -> None:
+    """Revoke ``model``'s rows (an ``IssuedCredential``) with the codes and tokens of a
+    client, a user, or both; not by family, since such a credential starts a family and
+    is used up before anything else joins it (so revoking a family costs no more)."""
+    if model not in _added_models:
+        _added_models.append(model)
 
 
 def revoke_family(
@@ -119,9 +129,11 @@ def _revoke(
     client: Client | None,
     user: Any,
     family: uuid.UUID | None,
-    models: tuple[type[Any], ...] = ISSUED_MODELS,
+    models: tuple[type[Any], ...] | None = None,
 ) -> int:
     now = timezone.now()
+    if models is None:
+        models = ISSUED_MODELS if "family" in filters else (*ISSUED_MODELS, *_added_models)
     with transaction.atomic(using=router.db_for_write(AccessToken)):
         count = 0
         for model in models:

@@ -77,8 +77,12 @@ STATIC_URL = "/static/"
 # Fast password hashing for test users; client secrets never use the hasher anyway.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Each checkout gets its own test database name, so parallel runs do not collide.
-_suffix = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]
+# Each checkout gets its own test database name, so parallel runs do not collide; set
+# OAUTHFLOW_TEST_DB_SUFFIX to run two suites at once in one checkout.
+_suffix = (
+    os.environ.get("OAUTHFLOW_TEST_DB_SUFFIX")
+    or hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]
+)
 
 if os.environ.get("OAUTHFLOW_TEST_DB") == "postgres":
     DATABASES = {

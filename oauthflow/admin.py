@@ -137,8 +137,7 @@ class ClientAdminForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_(
-            "refresh_token is only issued with a grant that starts an authorization "
-            "(authorization_code, device_code)."
+            "refresh_token is only issued with authorization_code or the device code grant."
         ),
     )
     # A URL typed without a scheme means https (Django 6's default; 5.x warns otherwise).

@@ -216,6 +216,38 @@ def _check_resource(typed: Mapping[str, Any]) -> Messages:
     ]
 
 
+def _check_verification_uri(typed: Mapping[str, Any]) -> Messages:
+    uri = typed.get("DEVICE_VERIFICATION_URI")
+    if not uri:
+        return []
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # e.g. an unclosed [ in the host
+        parts = urlsplit("")
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+        message = _(
+            "OAUTHFLOW['DEVICE_VERIFICATION_URI'] %(uri)r is not an absolute http(s) URL "
+            "without a fragment."
+        )
+    elif parts.query:
+        # verification_uri_complete adds ?user_code=... to it.
+        message = _("OAUTHFLOW['DEVICE_VERIFICATION_URI'] %(uri)r has a query.")
+    elif parts.scheme == "http" and not settings.DEBUG:
+        message = _("OAUTHFLOW['DEVICE_VERIFICATION_URI'] %(uri)r uses http while DEBUG is off.")
+    else:
+        return []
+    return [
+        checks.Error(
+            message % {"uri": uri},
+            hint=_(
+                "Set it to the https URL of the page where users type the codes their "
+                "devices show, or leave it empty for oauthflow's own (/oauth/device/)."
+            ),
+            id="oauthflow.E014",
+        )
+    ]
+
+
 def _is_resource_identifier(value: str) -> bool:
     """What a Resource's identifier must be (RFC 8707 §2), so what a token's aud names: an
     absolute URI without a fragment, in printable ASCII without spaces."""
@@ -429,6 +461,7 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_default_scopes,
     _check_issuer,
     _check_resource,
+    _check_verification_uri,
     _check_token_cache,
     _check_issuer_is_set,
     _check_insecure_transport,

@@ -440,6 +440,13 @@ class Client(models.Model):
             )
         if self.subject_type == "pairwise" and not self.sector_identifier_uri:
             hosts = {urlsplit(uri).hostname for uri in self.redirect_uri_list}
+            if not hosts:
+                errors.setdefault("sector_identifier_uri", []).append(
+                    gettext(
+                        "A pairwise client without redirect URIs (a device client) needs a "
+                        "sector identifier URI: its sector is that URI's host."
+                    )
+                )
             if len(hosts) > 1:
                 errors.setdefault("sector_identifier_uri", []).append(
                     gettext(

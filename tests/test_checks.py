@@ -378,3 +378,35 @@ def test_e013_not_raised_when_resource_has_the_wrong_type():
 
 def test_no_resource_is_fine():
     assert ids(RESOURCE=None) == []
+
+
+@pytest.mark.parametrize(
+    "uri", ["", "https://example.com/device", "https://example.com/", "https://ex.am:8443/d"]
+)
+def test_a_verification_uri_passes(uri):
+    assert ids(DEVICE_VERIFICATION_URI=uri) == []
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        ("example.com/device", "absolute http(s) URL"),
+        ("/device", "absolute http(s) URL"),
+        ("ftp://example.com/device", "absolute http(s) URL"),
+        ("https://example.com/device#x", "absolute http(s) URL"),
+        ("https://[::1/", "absolute http(s) URL"),
+        ("https://example.com/device?from=tv", "has a query"),
+        ("http://example.com/device", "uses http while DEBUG is off"),
+    ],
+)
+def test_e014_verification_uri(uri, problem):
+    with configured(DEVICE_VERIFICATION_URI=uri):
+        [message] = check_settings()
+    assert message.id == "oauthflow.E014"
+    assert message.level == checks.ERROR
+    assert repr(uri) in message.msg and problem in message.msg
+
+
+def test_an_http_verification_uri_is_fine_while_debugging(settings):
+    settings.DEBUG = True
+    assert "oauthflow.E014" not in ids(DEVICE_VERIFICATION_URI="http://127.0.0.1:8000/device")

@@ -14,6 +14,8 @@ from django.views.debug import ExceptionReporter
 from oauthflow import views
 from oauthflow.server import get_server
 from tests import factories
+from tests.device.helpers import GRANT_TYPE as DEVICE_GRANT
+from tests.device.helpers import approve, codes, poll
 from tests.oauth_helpers import basic, exchange, get_code, new_verifier, query_of, token_request
 
 
@@ -47,6 +49,12 @@ def run_every_flow(http, user) -> list[str]:
         public_code,
         exchange(http, public, public_code, verifier).json()["access_token"],
     ]
+    # The device flow (oauthflow.device): the device code, then the tokens it buys.
+    tv = factories.PublicClientFactory(grant_types=f"{DEVICE_GRANT} refresh_token")
+    device = codes(http, tv)
+    approve(http, device["user_code"])
+    tokens = poll(http, tv, device["device_code"]).json()
+    secrets_seen += [device["device_code"], tokens["access_token"], tokens["refresh_token"]]
     return secrets_seen
 
 
@@ -61,7 +69,7 @@ def dump_database() -> str:
 
 def test_no_table_holds_a_credential_in_clear(client, user):
     seen = run_every_flow(client, user)
-    assert len(seen) == 9
+    assert len(seen) == 12
     dump = dump_database()
     for value in seen:
         random_part = value.split("_", 1)[1]

@@ -10,8 +10,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ..admin import CredentialAdmin
+from ..store import revocation
 from .models import DeviceAuthorization
 
 
@@ -60,6 +62,17 @@ class DeviceAuthorizationAdmin(CredentialAdmin):
     def status_field(self, obj: DeviceAuthorization) -> str:
         return self.decision(obj)
 
+    @admin.action(
+        description=_("Revoke the authorizations of selected rows"), permissions=["revoke"]
+    )
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # A request not yet exchanged has no tokens in its family: revoke the row itself
+        # too, or the device would still get tokens.
+        revocation.revoke_rows(
+            DeviceAuthorization, list(queryset.values_list("pk", flat=True)), by="admin"
+        )
+        super().revoke_selected(request, queryset)
+
     @admin.action(description=_("Deny selected requests still waiting"), permissions=["revoke"])
     def deny_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = _waiting(queryset).update(
@@ -67,6 +80,11 @@ class DeviceAuthorizationAdmin(CredentialAdmin):
         )
         self.message_user(
             request,
-            _("Denied %(count)d device authorization requests.") % {"count": count},
+            ngettext(
+                "Denied %(count)d device authorization request.",
+                "Denied %(count)d device authorization requests.",
+                count,
+            )
+            % {"count": count},
             messages.SUCCESS,
         )

@@ -74,8 +74,8 @@ class UserCodeFailures(models.Model):
     window_ends_at = models.DateTimeField(_("window ends"), db_index=True)
 
     class Meta:
-        verbose_name = _("wrong user codes")
-        verbose_name_plural = _("wrong user codes")
+        verbose_name = _("count of wrong user codes")
+        verbose_name_plural = _("counts of wrong user codes")
         constraints = [models.UniqueConstraint(fields=["key"], name="oauthflow_device_failures")]
 
     def __str__(self) -> str:

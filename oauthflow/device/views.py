@@ -10,6 +10,7 @@ started on another device, and the page says so (RFC 8628 §5.4).
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -17,10 +18,13 @@ from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 
 from .. import scope as scopes
 from .. import signals
@@ -65,6 +69,7 @@ def _page(view: Any) -> Any:
     return wrapped
 
 
+@sensitive_post_parameters("user_code")
 @_page
 def enter_code(request: HttpRequest) -> HttpResponse:
     """GET: the form, filled in from ``?user_code=`` (verification_uri_complete) but
@@ -82,6 +87,9 @@ def enter_code(request: HttpRequest) -> HttpResponse:
         # Not the shape of any code: it cannot match, so it is not counted as a guess.
         error = _("A code is 8 letters, like BCDF-GHJK. Check the code on your device.")
         return _code_form(request, "", error=error, status=400)
+    locked = guessing.attempt(request)
+    if locked is not None:
+        return _code_form(request, "", locked=locked, status=429)
     authorization = (
         DeviceAuthorization.objects.select_related("client")
         .filter(user_code_digest=user_code.digest(code), status=DeviceAuthorization.PENDING)
@@ -89,7 +97,6 @@ def enter_code(request: HttpRequest) -> HttpResponse:
         .first()
     )
     if authorization is None or not authorization.client.is_active:
-        guessing.record_failure(request)
         locked = guessing.lockout(request)
         if locked is not None:
             return _code_form(request, "", locked=locked, status=429)
@@ -98,7 +105,14 @@ def enter_code(request: HttpRequest) -> HttpResponse:
             "if it has expired, start again there."
         )
         return _code_form(request, "", error=error, status=400)
-    request.session[SESSION_KEY] = {"pk": authorization.pk, "code": user_code.display(code)}
+    guessing.uncount(request)
+    request.session[SESSION_KEY] = {
+        "pk": authorization.pk,
+        "code": user_code.display(code),
+        # Names this entry in the consent form, so a form shown for one code cannot
+        # decide another entered since in a second tab.
+        "form": secrets.token_urlsafe(16),
+    }
     return redirect("oauthflow:device-confirm")
 
 
@@ -111,9 +125,12 @@ def _code_form(
     status: int = 200,
 ) -> HttpResponse:
     if locked is not None:
-        error = _(
+        error = ngettext(
             "Too many wrong codes. For your safety, entering codes is paused for "
-            "%(minutes)d minutes."
+            "%(minutes)d minute.",
+            "Too many wrong codes. For your safety, entering codes is paused for "
+            "%(minutes)d minutes.",
+            locked.minutes,
         ) % {"minutes": locked.minutes}
     context = {"value": value, "error": error, "locked": locked is not None}
     return render(request, "oauthflow/device/enter_code.html", context, status=status)
@@ -135,6 +152,12 @@ def confirm(request: HttpRequest) -> HttpResponse:
         )
     client = authorization.client
     if request.method == "POST":
+        if not constant_time_compare(request.POST.get("form", ""), str(entered.get("form"))):
+            return error_page(
+                request,
+                "invalid_request",
+                _("This page is out of date: another code was entered since. Enter it again."),
+            )
         decision = request.POST.get("decision")
         if decision not in ("allow", "deny"):
             return error_page(request, "invalid_request", _("Choose Allow or Deny."))
@@ -174,6 +197,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         "client": client,
         "scopes": scopes.describe(scopes.scope_to_list(authorization.scope)),
         "user_code": entered.get("code", ""),
+        "form": entered.get("form", ""),
     }
     return render(request, "oauthflow/device/consent.html", context)
 

@@ -149,10 +149,19 @@ def record_device_approval(request: HttpRequest, authorization: Any) -> None:
     """
     if "openid" not in authorization.scope_list:
         return
-    _create(request, authorization, sid="", nonce="", claims={})
+    # Its refresh tokens live from the exchange, which comes at the latest at expiry.
+    _create(request, authorization, sid="", nonce="", claims={}, start=authorization.expires_at)
 
 
-def _create(request: HttpRequest, credential: Any, *, sid: str, nonce: str, claims: Any) -> None:
+def _create(
+    request: HttpRequest,
+    credential: Any,
+    *,
+    sid: str,
+    nonce: str,
+    claims: Any,
+    start: datetime | None = None,
+) -> None:
     user = credential.user
     context = get_adapter().get_authentication_context(request, user)
     signed_in = auth_time(request, user)
@@ -170,5 +179,5 @@ def _create(request: HttpRequest, credential: Any, *, sid: str, nonce: str, clai
         acr=str(context.get("acr", ""))[:255],
         amr=" ".join(context.get("amr", []))[:255],
         claims=claims,
-        expires_at=credential.created_at + timedelta(seconds=lifetime),
+        expires_at=(start or credential.created_at) + timedelta(seconds=lifetime),
     )

@@ -27,15 +27,19 @@ from ..models import AccessToken, AuthorizationCode, Client, Consent, RefreshTok
 #: of token lookups; sites connect to ``oauthflow.signals.token_revoked`` instead.
 access_tokens_invalidated = Signal()
 
-ISSUED_MODELS: tuple[type[Any], ...] = (AccessToken, RefreshToken, AuthorizationCode)
+#: The credential that starts an authorization comes first: a concurrent exchange holds
+#: its row locked until it commits, so the UPDATEs of the token tables that follow run
+#: after that commit and see the tokens it issued (READ COMMITTED).
+ISSUED_MODELS: tuple[type[Any], ...] = (AuthorizationCode, AccessToken, RefreshToken)
 #: Credentials capabilities add (the device flow's requests), revoked with the rest.
 _added_models: list[type[Any]] = []
 
 
 def register_issued_model(model: type[Any]) -> None:
-    """Revoke ``model``'s rows (an ``IssuedCredential``) with the codes and tokens of a
-    client, a user, or both; not by family, since such a credential starts a family and
-    is used up before anything else joins it (so revoking a family costs no more)."""
+    """Revoke ``model``'s rows (an ``IssuedCredential`` that starts an authorization, as a
+    code does) with the codes and tokens of a client, a user, or both. Not by family: a
+    family revoked after its tokens exist has used its starting credential up, so that
+    costs no extra UPDATE (the admin revokes an unused one by its rows)."""
     if model not in _added_models:
         _added_models.append(model)
 
@@ -133,7 +137,10 @@ def _revoke(
 ) -> int:
     now = timezone.now()
     if models is None:
-        models = ISSUED_MODELS if "family" in filters else (*ISSUED_MODELS, *_added_models)
+        if "family" in filters:
+            models = ISSUED_MODELS
+        else:  # starting credentials first, as in ISSUED_MODELS
+            models = (ISSUED_MODELS[0], *_added_models, *ISSUED_MODELS[1:])
     with transaction.atomic(using=router.db_for_write(AccessToken)):
         count = 0
         for model in models:

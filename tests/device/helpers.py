@@ -45,7 +45,13 @@ def approve(http, user_code: str, decision: str = "allow"):
     entered = enter(http, user_code)
     assert entered.status_code == 302, entered.content
     assert entered["Location"] == CONFIRM
-    return http.post(CONFIRM, {"decision": decision})
+    return decide(http, decision)
+
+
+def decide(http, decision: str, **extra):
+    """Post the consent form as the page shows it (with its ``form`` field)."""
+    form = (http.session.get("oauthflow_device") or {}).get("form", "")
+    return http.post(CONFIRM, {"decision": decision, "form": form, **extra})
 
 
 def make_ready(http, client, device_code: str) -> None:

@@ -270,3 +270,17 @@ def test_no_id_token_without_the_openid_scope(client, tv, signed_in):
     approve(signed_in, device["user_code"])
 
     assert "id_token" not in poll(client, tv, device["device_code"]).json()
+
+
+def test_the_sign_in_record_outlives_the_refresh_tokens(client, tv, signed_in):
+    from oauthflow.models import Authentication
+
+    device = codes(client, tv, scope="openid")
+    approve(signed_in, device["user_code"])
+    row = _row(device["device_code"])
+    body = poll(client, tv, device["device_code"]).json()
+
+    record = Authentication.objects.get(family=row.family)
+    refresh = RefreshToken.objects.get(digest=tokens.digest(body["refresh_token"]))
+    # The record lives from the latest moment the exchange could happen.
+    assert record.expires_at >= refresh.family_expires_at

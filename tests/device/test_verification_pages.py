@@ -3,6 +3,7 @@ guessing codes (§5.1)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from oauthflow.device.models import DeviceAuthorization, UserCodeFailures
 from oauthflow.models import Consent
 from tests import factories
 
-from .helpers import CONFIRM, DONE, VERIFY, approve, codes, enter
+from .helpers import CONFIRM, DONE, VERIFY, approve, codes, decide, enter
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +148,7 @@ def test_a_request_that_expires_on_the_consent_page_cannot_be_approved(client, t
     enter(signed_in, device["user_code"])
     DeviceAuthorization.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
-    response = signed_in.post(CONFIRM, {"decision": "allow"})
+    response = decide(signed_in, "allow")
 
     assert response.status_code == 400
     assert "expired" in response.content.decode()
@@ -158,7 +159,7 @@ def test_no_decision_is_invalid_request(client, tv, signed_in):
     device = codes(client, tv)
     enter(signed_in, device["user_code"])
 
-    assert signed_in.post(CONFIRM, {"decision": "maybe"}).status_code == 400
+    assert decide(signed_in, "maybe").status_code == 400
     assert DeviceAuthorization.objects.get().status == DeviceAuthorization.PENDING
 
 
@@ -327,3 +328,50 @@ def test_normalise_is_total_and_yields_only_codes(entry):
 def test_every_shown_code_reads_back(code):
     assert user_code.normalise(user_code.display(code)) == code
     assert user_code.normalise(user_code.display(code).lower()) == code
+
+
+def test_a_consent_form_decides_only_the_request_it_showed(client, tv, signed_in):
+    first = codes(client, tv)
+    enter(signed_in, first["user_code"])
+    shown = signed_in.get(CONFIRM).content.decode()
+    form = re.search(r'name="form" value="([^"]+)"', shown).group(1)
+    # A second code entered in another tab replaces the first in the session...
+    other_client = factories.PublicClientFactory(
+        name="Other", grant_types="urn:ietf:params:oauth:grant-type:device_code"
+    )
+    second = codes(client, other_client, scope="read write")
+    enter(signed_in, second["user_code"])
+
+    # ...and the first tab's Allow is refused rather than approving the second.
+    response = signed_in.post(CONFIRM, {"decision": "allow", "form": form})
+
+    assert response.status_code == 400
+    assert "out of date" in response.content.decode()
+    assert set(DeviceAuthorization.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_a_right_code_is_not_counted(client, tv, signed_in):
+    device = codes(client, tv)
+    enter(signed_in, _wrong_code(device["user_code"]))
+
+    assert enter(signed_in, device["user_code"]).status_code == 302
+
+    assert set(UserCodeFailures.objects.values_list("failures", flat=True)) == {1}
+
+
+def test_ipv6_addresses_count_by_their_64(client, tv, settings):
+    settings.OAUTHFLOW = {
+        **settings.OAUTHFLOW,
+        "DEVICE_ADDRESS_FAILURES": 2,
+        "DEVICE_USER_FAILURES": 100,
+    }
+    device = codes(client, tv)
+    from django.test import Client as Browser
+
+    statuses = []
+    for n in range(3):
+        browser = Browser(REMOTE_ADDR=f"2001:db8:1:2::{n + 1}")
+        browser.force_login(factories.UserFactory(username=f"v6-{n}"))
+        statuses.append(enter(browser, _wrong_code(device["user_code"])).status_code)
+
+    assert statuses == [400, 429, 429]

@@ -32,7 +32,21 @@ def test_the_demo_client_follows_the_port(db, settings, tmp_path):
     assert client.homepage_url == "http://127.0.0.1:8500/demo/"
     assert moved == first  # same client, same secret: nothing stale left behind
     assert client.check_client_secret(moved["client_secret"])
-    assert Client.objects.count() == 1
+    assert Client.objects.filter(name="Demo Client").count() == 1
+
+
+def test_the_device_cli_has_a_public_client_for_the_device_flow(db, settings, tmp_path):
+    _setup(settings, tmp_path, 8000)
+    _setup(settings, tmp_path, 8000)  # idempotent
+
+    client = Client.objects.get(client_id="demo-device-cli")
+    assert not client.is_confidential and not client.has_secret
+    assert client.grant_type_list == [
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "refresh_token",
+    ]
+    assert client.redirect_uri_list == []
+    assert Client.objects.count() == 2
 
 
 def test_the_demo_user_has_a_name(db, settings, tmp_path):

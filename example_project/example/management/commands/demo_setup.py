@@ -19,6 +19,9 @@ from oauthflow.models import Client
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
 DEMO_CLIENT_NAME = "Demo Client"
+#: The public client of example_project/device_cli.py (a client_id is no secret).
+DEVICE_CLIENT_ID = "demo-device-cli"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 class Command(BaseCommand):
@@ -63,6 +66,7 @@ class Command(BaseCommand):
             self._write_credentials({"client_id": client.client_id, "client_secret": secret})
         client.full_clean()
         client.save()
+        self._device_client()
 
         self.stdout.write(
             "\nDemo ready. Open this page and press Connect:\n\n"
@@ -71,7 +75,21 @@ class Command(BaseCommand):
             f"  Admin:           {site_url}/admin/  (admin / admin-password)\n"
             f"  Demo client id:  {client.client_id}\n"
             f"  Redirect URI:    {redirect_uri}\n"
+            f"  Device sign-in:  python example_project/device_cli.py --site {site_url}\n"
         )
+
+    def _device_client(self) -> None:
+        """The command-line client of the device flow: public, no redirect URI."""
+        client = Client.objects.filter(client_id=DEVICE_CLIENT_ID).first() or Client(
+            client_id=DEVICE_CLIENT_ID, client_type=Client.PUBLIC
+        )
+        client.name = "Demo Device CLI"
+        client.grant_types = f"{DEVICE_GRANT} refresh_token"
+        client.allowed_scopes = "openid profile email read"
+        client.default_scopes = "read"
+        client.redirect_uris = ""
+        client.full_clean()
+        client.save()
 
     def _read_credentials(self) -> dict:
         try:

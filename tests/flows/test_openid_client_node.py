@@ -18,11 +18,8 @@ pinned in tests/flows/node/package-lock.json, are installed on first use.
 from __future__ import annotations
 
 import base64
-import fcntl
-import hashlib
 import json
 import queue
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -41,50 +38,6 @@ pytestmark = pytest.mark.live
 NODE_DIR = Path(__file__).parent / "node"
 #: How long one step may take (a discovery, a token exchange with a JWKS fetch...).
 STEP_TIMEOUT = 20
-
-
-def _installed() -> bool:
-    """node_modules holds what package-lock.json pins (npm writes this copy of it)."""
-    hidden = NODE_DIR / "node_modules" / ".package-lock.json"
-    if not hidden.exists():
-        return False
-    wanted = json.loads((NODE_DIR / "package-lock.json").read_text())["packages"]
-    have = json.loads(hidden.read_text())["packages"]
-    return all(
-        have.get(path, {}).get("version") == entry.get("version")
-        for path, entry in wanted.items()
-        if path
-    )
-
-
-@pytest.fixture(scope="session")
-def node() -> str:
-    """The node binary, with the relying party's packages installed."""
-    node = shutil.which("node")
-    npm = shutil.which("npm")
-    if node is None or npm is None:
-        pytest.fail("Node.js and npm are needed for the openid-client tests (CI has them).")
-    # One install at a time across processes (parallel runs of this checkout): the lock
-    # is a file in the temporary directory, named after this folder. POSIX only (fcntl).
-    tag = hashlib.sha256(str(NODE_DIR).encode()).hexdigest()[:12]
-    lock_path = Path(tempfile.gettempdir()) / f"oauthflow-npm-ci-{tag}.lock"
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not _installed():
-                result = subprocess.run(  # noqa: S603 (a fixed command)
-                    [npm, "ci", "--no-audit", "--no-fund"],
-                    cwd=NODE_DIR,
-                    capture_output=True,
-                    text=True,
-                    timeout=300,
-                    check=False,
-                )
-                if result.returncode != 0:
-                    pytest.fail(f"npm ci failed:\n{result.stdout}\n{result.stderr}")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return node
 
 
 class RelyingParty:

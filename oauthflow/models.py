@@ -328,6 +328,14 @@ class Client(models.Model):
             "sub. Empty: the host of the redirect URIs, which must then share one host."
         ),
     )
+    dpop_bound_access_tokens = models.BooleanField(
+        _("DPoP-bound tokens only"),
+        default=False,
+        help_text=_(
+            "Refuse token requests from this client without a DPoP proof, so its tokens "
+            "are always bound to its key (RFC 9449 §5.2; needs oauthflow.dpop)."
+        ),
+    )
     resources = models.ManyToManyField(
         Resource,
         verbose_name=_("resources"),
@@ -708,6 +716,12 @@ class AuthorizationCode(IssuedCredential):
         _("resources"), blank=True, help_text=_("Space-separated: those the request named.")
     )
     redeemed_at = models.DateTimeField(_("redeemed"), null=True, blank=True)
+    dpop_jkt = models.CharField(
+        _("DPoP key thumbprint"),
+        max_length=43,
+        blank=True,
+        help_text=_("The key the code is bound to (dpop_jkt, RFC 9449 §10), if any."),
+    )
 
     USED_FIELD = "redeemed_at"
 
@@ -729,14 +743,22 @@ class AccessToken(GrantedToken, IssuedCredential):
     resource = models.TextField(
         _("audience"), blank=True, help_text=_("The resources (RFC 8707) it is for.")
     )
+    jkt = models.CharField(
+        _("key thumbprint"),
+        max_length=43,
+        blank=True,
+        help_text=_("The key it is bound to (cnf.jkt, RFC 9449 §6): empty for a bearer token."),
+    )
 
     class Meta(IssuedCredential.Meta):
         verbose_name = _("access token")
         verbose_name_plural = _("access tokens")
 
-    #: How the token must be presented (RFC 6749 §7.1): a bearer token today; tokens
-    #: bound to a key (DPoP) will say so here.
-    token_type = "Bearer"
+    @property
+    def token_type(self) -> str:
+        """How the token must be presented (RFC 6749 §7.1): with a DPoP proof of its key
+        when it is bound to one (RFC 9449), else as a bearer token."""
+        return "DPoP" if self.jkt else "Bearer"
 
     @property
     def is_client_credentials(self) -> bool:
@@ -766,6 +788,15 @@ class RefreshToken(IssuedCredential):
     )
     resource = models.TextField(
         _("resources"), blank=True, help_text=_("The resources the authorization named.")
+    )
+    jkt = models.CharField(
+        _("key thumbprint"),
+        max_length=43,
+        blank=True,
+        help_text=_(
+            "The DPoP key a refresh must prove (a public client's, RFC 9449 §5); empty when "
+            "unbound."
+        ),
     )
     rotated_from = models.OneToOneField(
         "self",

@@ -36,6 +36,7 @@ SECTIONS: dict[str, str] = {
     "(see [OpenID Connect](openid-connect.md)).",
     "Device authorization": "Used when `oauthflow.device` is in `INSTALLED_APPS` "
     "(see [Device authorization](device.md)).",
+    "DPoP": "Used when `oauthflow.dpop` is in `INSTALLED_APPS` (see [DPoP](dpop.md)).",
     "Operations": "",
     "Policy": "",
 }
@@ -377,6 +378,36 @@ SETTINGS: tuple[Setting, ...] = (
         "reaching a limit locks the user or the address out until it ends.",
         bounds=(60, _DAY),
         unit="seconds",
+    ),
+    Setting(
+        name="DPOP_PROOF_MAX_AGE",
+        default=60,
+        type=int,
+        section="DPoP",
+        description="How old a DPoP proof may be (its `iat`), at the token endpoint and at "
+        "APIs; one up to 30 seconds in the future is accepted for clock skew. Its `jti` is "
+        "remembered this long and a bit more, so a proof is used once.",
+        bounds=(5, 600),
+        unit="seconds",
+    ),
+    Setting(
+        name="DPOP_NONCES",
+        default=False,
+        type=bool,
+        section="DPoP",
+        description="Ask for server-provided nonces in DPoP proofs (RFC 9449 §8, §9): a "
+        "proof without a fresh nonce gets `use_dpop_nonce` and a `DPoP-Nonce` header to "
+        "retry with. Limits proofs made ahead of time, and clock trouble on clients.",
+    ),
+    Setting(
+        name="DPOP_REPLAY_CACHE",
+        default=None,
+        type=(str, type(None)),
+        section="DPoP",
+        description="The cache (a key of `CACHES`) that remembers the `jti` of each DPoP "
+        "proof, shared by every process and API host: one `add` per request. `None`: "
+        "`TOKEN_CACHE` if set, else the database (one INSERT per request, cleared by "
+        "`oauthflow_cleartokens`). Never a per-process cache.",
     ),
     Setting(
         name="CLEARTOKENS_BATCH_SIZE",

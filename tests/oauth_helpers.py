@@ -55,10 +55,11 @@ def basic(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
-def token_request(http, client, data: dict, *, auth: str = "basic"):
-    """POST to the token endpoint authenticating ``client`` the way ``auth`` says."""
+def token_request(http, client, data: dict, *, auth: str = "basic", **extra_headers):
+    """POST to the token endpoint authenticating ``client`` the way ``auth`` says
+    (``extra_headers`` as Django's test client takes them: ``HTTP_DPOP=...``)."""
     data = dict(data)
-    headers = {}
+    headers = dict(extra_headers)
     if auth == "basic" and client.is_confidential:
         headers["HTTP_AUTHORIZATION"] = basic(client.client_id, client.secret)
     elif auth == "post" and client.is_confidential:

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "oauthflow",
     "oauthflow.oidc",
     "oauthflow.device",
+    "oauthflow.dpop",
     "tests.testapp",
     # No models and no URLs of its own here: only its templates and static files are found
     # through it. The browser tests mount it with the example site's URLconf.

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "oauthflow",
     "oauthflow.oidc",
     "oauthflow.device",
+    "oauthflow.dpop",
     "example",
     # The pretend third-party app at /demo/; it uses the provider only over HTTP.
     "democlient",

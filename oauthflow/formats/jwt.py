@@ -52,6 +52,9 @@ class JWTAccessToken(GrantedToken):
         self.sub = str(claims["sub"])
         self.jti = str(claims["jti"])
         self.audience = claims["aud"]
+        cnf = claims.get("cnf")
+        #: The thumbprint of the key the token is bound to (DPoP, RFC 9449 §6.1), or "".
+        self.jkt = str(cnf["jkt"]) if isinstance(cnf, dict) and "jkt" in cnf else ""
         self._source = source
         self._user: Any = _UNSET
         # Lazy: a view that never reads the client costs no query for it.
@@ -97,6 +100,7 @@ class JWTFormat(AccessTokenFormat):
         auth_time: int | None = None,
         acr: str | None = None,
         alg: str = "RS256",
+        cnf: dict[str, Any] | None = None,
         **context: Any,
     ) -> str:
         from .. import keys  # the provider's keys: only the issuing side needs them
@@ -116,6 +120,8 @@ class JWTFormat(AccessTokenFormat):
             claims["auth_time"] = auth_time
         if acr:
             claims["acr"] = acr
+        if cnf:  # the key the token is bound to (RFC 9449 §6.1)
+            claims["cnf"] = cnf
         kid, key = keys.signing_key(alg)
         header = {"alg": alg, "kid": kid, "typ": TYP}
         return jwt.encode(header, claims, key, algorithms=[alg])
@@ -166,6 +172,12 @@ def check_claims(
     if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
         return Refusal.MALFORMED
     if not isinstance(claims["sub"], str) or not isinstance(claims["client_id"], str):
+        return Refusal.MALFORMED
+    cnf = claims.get("cnf")
+    if cnf is not None and not (
+        isinstance(cnf, dict) and isinstance(cnf.get("jkt"), str) and cnf["jkt"]
+    ):
+        # Bound in a way this API cannot check (mTLS, say): never as a bearer token.
         return Refusal.MALFORMED
     if issuer is not None and claims["iss"] != issuer:
         return Refusal.UNKNOWN

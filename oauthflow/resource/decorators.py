@@ -135,6 +135,8 @@ def _protect(request: HttpRequest, required: list[str]) -> HttpResponse | None:
     except TokenError as error:
         response = JsonResponse(error.as_dict(), status=error.status_code)
         response["WWW-Authenticate"] = error.challenge()
+        for name, value in error.headers.items():
+            response[name] = value
         return response
     except unavailable.DATABASE_UNAVAILABLE as error:
         unavailable.log(error)

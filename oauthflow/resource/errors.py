@@ -16,15 +16,28 @@ INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
 class TokenError(Exception):
-    """An RFC 6750 §3 answer: an HTTP status, an error code, and the challenges to send."""
+    """An RFC 6750 §3 answer: an HTTP status, an error code, and the challenges to send.
+
+    ``scheme`` names the one scheme the error is about (DPoP's own errors): only its
+    challenge carries it, the others go bare (RFC 9449 §7.2). ``headers`` are more
+    response headers (``DPoP-Nonce``).
+    """
 
     status_code = 401
     error: str | None = None
+    scheme: str | None = None
 
-    def __init__(self, description: str, *, scopes: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        description: str,
+        *,
+        scopes: Iterable[str] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
         self.description = description
         self.scopes = list(scopes)
+        self.headers = dict(headers or {})
 
     def challenge(self) -> str:
         """The ``WWW-Authenticate`` value for this answer."""
@@ -32,6 +45,7 @@ class TokenError(Exception):
             error=self.error,
             description=self.description if self.error else None,
             scopes=self.scopes,
+            only=self.scheme,
         )
 
     def as_dict(self) -> dict[str, str]:
@@ -62,6 +76,18 @@ class InvalidToken(TokenError):
     error = INVALID_TOKEN
 
 
+class SchemeError(TokenError):
+    """An error of one scheme's own (RFC 9449 §7.1: ``invalid_dpop_proof``,
+    ``use_dpop_nonce``): 401, in that scheme's challenge only."""
+
+    def __init__(
+        self, scheme: str, error: str, description: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(description, headers=headers)
+        self.scheme = scheme
+        self.error = error
+
+
 class InsufficientScope(TokenError):
     """A valid token without every scope the resource requires: 403 naming them."""
 
@@ -73,11 +99,19 @@ class InsufficientScope(TokenError):
 
 
 def challenge(
-    *, error: str | None = None, description: str | None = None, scopes: Iterable[str] = ()
+    *,
+    error: str | None = None,
+    description: str | None = None,
+    scopes: Iterable[str] = (),
+    only: str | None = None,
 ) -> str:
-    """The ``WWW-Authenticate`` value: every accepted scheme's challenge, comma-separated."""
+    """The ``WWW-Authenticate`` value: every accepted scheme's challenge, comma-separated;
+    with ``only``, the error goes in that scheme's challenge alone."""
     scopes = list(scopes)
-    return ", ".join(
-        scheme.challenge(error=error, description=description, scopes=scopes)
-        for scheme in schemes.accepted()
-    )
+    parts = []
+    for scheme in schemes.accepted():
+        if only is None or scheme.name.lower() == only.lower():
+            parts.append(scheme.challenge(error=error, description=description, scopes=scopes))
+        else:
+            parts.append(scheme.challenge(scopes=scopes))
+    return ", ".join(parts)

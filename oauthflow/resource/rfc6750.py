@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.http import HttpRequest
 
@@ -42,6 +42,12 @@ class BearerScheme(Scheme):
 
     def credentials(self, request: HttpRequest) -> str | None:
         return bearer_token(request)
+
+    def check(self, request: HttpRequest, token: Any) -> None:
+        # A token bound to a key works only with a proof of it (RFC 9449 §7.1), whether
+        # or not this site accepts DPoP.
+        if getattr(token, "jkt", ""):
+            raise InvalidToken("This access token is bound to a DPoP key: use the DPoP scheme.")
 
     def challenge(
         self,

@@ -30,6 +30,9 @@ class TokenAuthenticationFailed(exceptions.APIException):
         super().__init__(detail=error.description, code=error.error)
         self.status_code = error.status_code
         self.auth_header = error.challenge()
+        #: More response headers (DPoP-Nonce): DRF's exception handler does not send
+        #: them, ``oauthflow.rest_framework.exception_handler`` does.
+        self.headers = dict(error.headers)
 
 
 #: Its name in earlier releases.
@@ -79,3 +82,16 @@ class OAuth2Authentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return errors.challenge()
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
+    """DRF's exception handler, and the headers an oauthflow error adds (``DPoP-Nonce``,
+    for ``DPOP_NONCES`` at an API). Set ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` to
+    ``"oauthflow.rest_framework.authentication.exception_handler"`` to use it."""
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, TokenAuthenticationFailed):
+        for name, value in exc.headers.items():
+            response[name] = value
+    return response

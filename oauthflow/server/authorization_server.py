@@ -139,7 +139,7 @@ class AuthorizationServer(_AuthorizationServer):
             ),
             # A sender-constraining extension (DPoP) rewrites it in its
             # after_create_token_response hook, as it binds the token.
-            "token_type": AccessToken.token_type,
+            "token_type": "Bearer",
             "expires_in": expires_in,
             "scope": granted,
         }
@@ -158,6 +158,10 @@ class AuthorizationServer(_AuthorizationServer):
             expires_in=token["expires_in"],
             parent=getattr(request, "consumed", None),
             resource=" ".join(r.identifier for r in getattr(request, "resources", None) or []),
+            # Set by a sender-constraining extension (oauthflow.dpop): the key thumbprints
+            # the access and refresh tokens are bound to.
+            jkt=getattr(request, "dpop_jkt", "") or "",
+            refresh_jkt=getattr(request, "dpop_refresh_jkt", "") or "",
         )
         request.issued = (access, refresh)
         return access

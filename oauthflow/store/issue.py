@@ -54,6 +54,8 @@ def issue_tokens(
     expires_in: int,
     parent: Any = None,
     resource: str = "",
+    jkt: str = "",
+    refresh_jkt: str = "",
 ) -> tuple[AccessToken, RefreshToken | None]:
     """Store an access token, and a refresh token when one is issued.
 
@@ -61,7 +63,8 @@ def issue_tokens(
     grant's, such as a device code), if any: the new tokens join its
     family. A refresh token bought with a refresh token keeps its parent's scope and
     resources (a narrower request narrows only the access token) and the authorization's
-    absolute end; ``resource`` is the access token's audience (RFC 8707).
+    absolute end; ``resource`` is the access token's audience (RFC 8707). ``jkt`` and
+    ``refresh_jkt`` are the thumbprints of the keys each is bound to (RFC 9449), if any.
     """
     now = timezone.now()
     family = parent.family if parent is not None else new_family_id()
@@ -73,6 +76,7 @@ def issue_tokens(
         scope=scope,
         family=family,
         resource=resource,
+        jkt=jkt,
         created_at=now,
         expires_at=now + timedelta(seconds=expires_in),
     )
@@ -95,6 +99,7 @@ def issue_tokens(
         # What the authorization named bounds every token issued from it.
         resource=parent.resource if parent is not None else resource,
         family=family,
+        jkt=refresh_jkt,
         created_at=now,
         expires_at=min(now + idle, family_expires_at),
         family_expires_at=family_expires_at,

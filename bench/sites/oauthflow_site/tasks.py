@@ -97,24 +97,26 @@ FILLER_SQL = """
 FILL_SQL = {
     "oauthflow_accesstoken": """
         INSERT INTO oauthflow_accesstoken
-            (digest, hint, client_id, user_id, scope, family, resource, created_at, expires_at)
-        SELECT digest, 'ofat_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid, '',
+            (digest, hint, client_id, user_id, scope, family, resource, jkt, created_at,
+             expires_at)
+        SELECT digest, 'ofat_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid, '', '',
                now() - interval '2 days', now() - interval '1 day'
         FROM filler""",
     "oauthflow_refreshtoken": """
         INSERT INTO oauthflow_refreshtoken
             (digest, hint, client_id, user_id, scope, family, created_at, expires_at,
-             family_expires_at, resource)
+             family_expires_at, resource, jkt)
         SELECT digest, 'ofrt_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid,
-               now() - interval '2 days', now() + interval '30 days', now() + interval '90 days', ''
+               now() - interval '2 days', now() + interval '30 days', now() + interval '90 days',
+               '', ''
         FROM filler""",
     "oauthflow_authorizationcode": """
         INSERT INTO oauthflow_authorizationcode
             (digest, hint, client_id, user_id, scope, family, created_at, expires_at,
-             redirect_uri, code_challenge, code_challenge_method, resource)
+             redirect_uri, code_challenge, code_challenge_method, resource, dpop_jkt)
         SELECT digest, 'ofac_…fill', %(client)s, %(user)s, 'read', left(digest, 32)::uuid,
                now() - interval '2 days', now() + interval '1 day', %(redirect_uri)s, 'x', 'S256',
-               ''
+               '', ''
         FROM filler""",
 }
 

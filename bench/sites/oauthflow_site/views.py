@@ -140,7 +140,7 @@ def _hand_token(request, *, jwt_resource: str | None):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO oauthflow_accesstoken (digest, hint, client_id, scope, family, "
-            "resource, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            "resource, jkt, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, '', %s, %s)",
             [tokens.digest(value), tokens.hint(value), row[0], scope, new_family_id(),
              jwt_resource or "", now, now + timedelta(seconds=lifetime)],
         )  # fmt: skip

@@ -67,6 +67,8 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             "exp": int(token.expires_at.timestamp()),
             "iat": int(token.created_at.timestamp()),
         }
+        if token.jkt:  # bound to a DPoP key (RFC 9449 §6.2)
+            body["cnf"] = {"jkt": token.jkt}
         if isinstance(token, AccessToken):
             body["token_type"] = token.token_type
             audience = token.resource.split()

@@ -1,0 +1,118 @@
+"""DPoP at the authorization server: binding what a token request issues (RFC 9449 §5).
+
+:class:`DPoPExtension` is a grant extension for every grant. Once the grant has validated
+the request (client, code or refresh token known) and before it issues anything, a
+``DPoP`` header is checked
+(``proof.verify``, for POST to the token endpoint) and its key thumbprint becomes
+``request.dpop_jkt``: the access token issued is bound to it (``token_type: DPoP``, the
+row's ``jkt``, and ``cnf.jkt`` in a JWT), and so is a public client's refresh token (a
+confidential client's stays unbound: its secret already constrains it, §5).
+
+What a request must prove:
+
+* a client registered with ``dpop_bound_access_tokens`` sends a proof, always;
+* a code issued with ``dpop_jkt`` (§10), and a bound refresh token, are redeemed only
+  with a proof made with that same key (else ``invalid_grant``: the grant is bound).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
+from django.urls import reverse
+
+from ..models import AuthorizationCode
+from . import nonce, proof
+from .errors import InvalidDPoPProofError, UseDPoPNonceError
+
+#: A SHA-256 JWK thumbprint, base64url without padding (RFC 7638).
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class DPoPExtension:
+    """Registered for every grant (``registry.register_grant_extension``)."""
+
+    def __call__(self, grant: Any) -> None:
+        # Before the grant uses its code or refresh token up (every grant's
+        # create_token_response is hooked; not every validate_token_request is).
+        grant.register_hook("before_create_token_response", self.bind)
+        grant.register_hook("after_create_token_response", self.mark)
+        if grant.GRANT_TYPE == "authorization_code":
+            grant.register_hook("after_save_authorization_code", keep_dpop_jkt)
+
+    def bind(self, grant: Any, *args: Any) -> None:
+        request = grant.request
+        client = request.client
+        bound = _bound_key(request)
+        value = request.headers.get("DPoP")
+        if value is None:
+            if client.dpop_bound_access_tokens:
+                raise InvalidDPoPProofError("This client must send a DPoP proof.")
+            if bound:
+                raise InvalidGrantError("This grant is bound to a DPoP key: send a proof.")
+            return
+        django_request = request.django_request
+        try:
+            checked = proof.verify(value, method="POST", urls=token_endpoint_urls(django_request))
+        except proof.NonceRequired as error:
+            raise UseDPoPNonceError(nonce.current(), str(error)) from None
+        except proof.ProofError as error:
+            raise InvalidDPoPProofError(str(error)) from None
+        if bound and checked.jkt != bound:
+            raise InvalidGrantError("This grant is bound to another DPoP key.")
+        request.dpop_jkt = checked.jkt
+        # A public client's refresh token is bound too; a confidential client's is
+        # constrained by its secret already (RFC 9449 §5).
+        request.dpop_refresh_jkt = "" if client.is_confidential else checked.jkt
+
+    def mark(self, grant: Any, response: tuple[int, dict[str, Any], Any]) -> None:
+        _status, token, _headers = response
+        if getattr(grant.request, "dpop_jkt", ""):
+            token["token_type"] = "DPoP"
+
+
+def _bound_key(request: Any) -> str:
+    """The key the credential this request redeems is bound to, or ""."""
+    code = request.authorization_code
+    if code is not None:
+        return str(getattr(code, "dpop_jkt", "") or "")
+    refresh = request.refresh_token
+    if refresh is not None:
+        return str(getattr(refresh, "jkt", "") or "")
+    return ""
+
+
+def token_endpoint_urls(request: Any) -> list[str]:
+    """What a client may name in ``htu``: the token endpoint as the metadata says it is,
+    and as this request reached it."""
+    from ..server.authorization_server import get_server
+
+    path = reverse("oauthflow:token")
+    return [get_server().issuer(request) + path, request.build_absolute_uri(request.path)]
+
+
+def check_authorization(request: Any, grant: Any, user: Any) -> None:
+    """An authorization check: ``dpop_jkt`` (§10), when sent, is a key thumbprint."""
+    value = grant.request.payload.data.get("dpop_jkt")
+    if value is not None and not _THUMBPRINT.fullmatch(value):
+        raise InvalidRequestError("dpop_jkt is not a JWK SHA-256 thumbprint.")
+
+
+def keep_dpop_jkt(grant: Any, code: AuthorizationCode) -> None:
+    """Bind the code to ``dpop_jkt`` (one UPDATE, only for requests that send it)."""
+    value = grant.request.payload.data.get("dpop_jkt")
+    if value:
+        AuthorizationCode.objects.filter(pk=code.pk).update(dpop_jkt=value)
+        code.dpop_jkt = value
+
+
+def token_claims(request: Any) -> dict[str, Any]:
+    """``cnf.jkt`` for a JWT access token bound to a key (RFC 9449 §6.1)."""
+    jkt = getattr(request, "dpop_jkt", "")
+    return {"cnf": {"jkt": jkt}} if jkt else {}
+
+
+def metadata(issuer: str) -> dict[str, Any]:
+    return {"dpop_signing_alg_values_supported": list(proof.ALGORITHMS)}

@@ -164,6 +164,7 @@ class ClientAdminForm(forms.ModelForm):
             "default_scopes",
             "skip_consent",
             "may_introspect",
+            "dpop_bound_access_tokens",
             "homepage_url",
             "logo_url",
             "post_logout_redirect_uris",
@@ -224,6 +225,7 @@ class ClientAdmin(admin.ModelAdmin):
         (_("Scopes"), {"fields": ("allowed_scopes", "default_scopes")}),
         (_("Resources (APIs)"), {"fields": ("resources",)}),
         (_("Trust"), {"fields": ("skip_consent", "may_introspect")}),
+        (_("Sender-constrained tokens (DPoP)"), {"fields": ("dpop_bound_access_tokens",)}),
         (
             _("OpenID Connect"),
             {
@@ -261,7 +263,8 @@ class ClientAdmin(admin.ModelAdmin):
     #: the subject type and sector decide whether a client can link its users to other
     #: clients' (and changing them changes every user's ``sub`` at that client). The
     #: resources decide which APIs accept its tokens: an API that checks JWT access tokens
-    #: alone has no other say, and the consent page does not name them.
+    #: alone has no other say, and the consent page does not name them. Turning DPoP-only
+    #: off lets the client's tokens be bearer tokens again.
     trust_fields = (
         "client_type",
         "redirect_uris",
@@ -269,6 +272,7 @@ class ClientAdmin(admin.ModelAdmin):
         "allowed_scopes",
         "skip_consent",
         "may_introspect",
+        "dpop_bound_access_tokens",
         "post_logout_redirect_uris",
         "backchannel_logout_uri",
         "subject_type",
@@ -720,17 +724,17 @@ class CredentialAdmin(RevokeOnlyAdmin):
 
 @admin.register(AuthorizationCode)
 class AuthorizationCodeAdmin(CredentialAdmin):
-    extra_fields = ("redirect_uri", "code_challenge_method", "redeemed_at")
+    extra_fields = ("redirect_uri", "code_challenge_method", "redeemed_at", "dpop_jkt")
 
 
 @admin.register(AccessToken)
 class AccessTokenAdmin(CredentialAdmin):
-    pass
+    extra_fields = ("resource", "jkt")
 
 
 @admin.register(RefreshToken)
 class RefreshTokenAdmin(CredentialAdmin):
-    extra_fields = ("family_expires_at", "rotated_at", "superseded_at", "rotated_from")
+    extra_fields = ("family_expires_at", "rotated_at", "superseded_at", "rotated_from", "jkt")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("rotated_from")

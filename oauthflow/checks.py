@@ -293,6 +293,68 @@ def _check_token_cache(typed: Mapping[str, Any]) -> Messages:
     return []
 
 
+_FORGETFUL_CACHES = {"django.core.cache.backends.dummy.DummyCache"}
+
+
+def _check_dpop_replay_cache(typed: Mapping[str, Any]) -> Messages:
+    if not apps.is_installed("oauthflow.dpop"):
+        return []
+    alias = typed.get("DPOP_REPLAY_CACHE") or typed.get("TOKEN_CACHE")
+    named = "DPOP_REPLAY_CACHE" if typed.get("DPOP_REPLAY_CACHE") else "TOKEN_CACHE"
+    caches = getattr(settings, "CACHES", {})
+    if alias is None:
+        if apps.is_installed("oauthflow"):
+            return []  # the database remembers proofs
+        return [
+            checks.Error(
+                _(
+                    "oauthflow.dpop is installed without oauthflow: with no database table to "
+                    "remember DPoP proofs in, it needs a shared cache."
+                ),
+                hint=_("Set OAUTHFLOW['DPOP_REPLAY_CACHE'] to a Redis or Memcached cache."),
+                id="oauthflow.E015",
+            )
+        ]
+    if alias not in caches:
+        if named == "TOKEN_CACHE":
+            return []  # E008 says so
+        return [
+            checks.Error(
+                _(
+                    "OAUTHFLOW['DPOP_REPLAY_CACHE'] names the cache %(alias)r, "
+                    "which is not in settings.CACHES."
+                )
+                % {"alias": alias},
+                id="oauthflow.E015",
+            )
+        ]
+    backend = caches[alias].get("BACKEND")
+    if backend in _FORGETFUL_CACHES:
+        return [
+            checks.Error(
+                _(
+                    "OAUTHFLOW['%(setting)s'] names %(alias)r, a cache that remembers nothing: "
+                    "every replayed DPoP proof would be accepted."
+                )
+                % {"setting": named, "alias": alias},
+                id="oauthflow.E015",
+            )
+        ]
+    if backend in _PROCESS_LOCAL_CACHES:
+        return [
+            checks.Warning(
+                _(
+                    "OAUTHFLOW['%(setting)s'] names %(alias)r, a cache each process keeps for "
+                    "itself: a DPoP proof replayed to another process is accepted."
+                )
+                % {"setting": named, "alias": alias},
+                hint=_("Use a shared cache (Redis, Memcached), or none: then the database."),
+                id="oauthflow.W010",
+            )
+        ]
+    return []
+
+
 def _check_issuer_is_set(typed: Mapping[str, Any]) -> Messages:
     if "ISSUER" not in typed or typed["ISSUER"] is not None or settings.DEBUG:
         return []
@@ -463,6 +525,7 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_resource,
     _check_verification_uri,
     _check_token_cache,
+    _check_dpop_replay_cache,
     _check_issuer_is_set,
     _check_insecure_transport,
     _check_pkce,

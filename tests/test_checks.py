@@ -410,3 +410,27 @@ def test_e014_verification_uri(uri, problem):
 def test_an_http_verification_uri_is_fine_while_debugging(settings):
     settings.DEBUG = True
     assert "oauthflow.E014" not in ids(DEVICE_VERIFICATION_URI="http://127.0.0.1:8000/device")
+
+
+def test_dpop_remembers_proofs_in_the_database_by_default():
+    assert [i for i in ids() if i in ("oauthflow.E015", "oauthflow.W010")] == []
+
+
+@pytest.mark.parametrize(
+    ("caches", "expected"),
+    [
+        ({"dpop": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, "oauthflow.W010"),
+        ({"dpop": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}, "oauthflow.E015"),
+        ({}, "oauthflow.E015"),
+    ],
+)
+def test_dpop_replay_cache_must_be_shared_and_real(settings, caches, expected):
+    settings.CACHES = {**settings.CACHES, **caches}
+    assert expected in ids(DPOP_REPLAY_CACHE="dpop")
+
+
+def test_an_api_without_oauthflow_needs_a_replay_cache(settings):
+    apps_only = [a for a in settings.INSTALLED_APPS if not a.startswith("oauthflow")]
+    with override_settings(INSTALLED_APPS=[*apps_only, "oauthflow.dpop"]):
+        assert "oauthflow.E015" in ids()
+        assert "oauthflow.E015" not in ids(TOKEN_CACHE="tokens")

@@ -15,10 +15,17 @@ def _over(now: datetime) -> Q:
     return Q(expires_at__lte=now)
 
 
+_registered = False
+
+
 def register() -> None:
+    global _registered
     schemes.register(resource.DPoPScheme())
-    if not apps.is_installed("oauthflow"):
-        return  # an API on another host: the resource side only
+    # Once per process: ready() runs again whenever tests change INSTALLED_APPS, and a
+    # second extension would check every proof twice (the second time, as a replay).
+    if _registered or not apps.is_installed("oauthflow"):
+        return  # (without oauthflow: an API on another host, the resource side only)
+    _registered = True
     from ..server.registry import registry
     from ..store import cleanup
     from . import token_endpoint

@@ -64,6 +64,8 @@ def client_data(client: Client) -> dict[str, Any]:
         "resources": [r.identifier for r in client.resources.all()],
         "skip_consent": client.skip_consent,
         "may_introspect": client.may_introspect,
+        # DPoP (oauthflow.dpop): token requests without a proof are refused.
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "homepage_url": client.homepage_url,
         "logo_url": client.logo_url,
         # OpenID Connect.
@@ -246,6 +248,12 @@ class Command(BaseCommand):
             action="store_true",
             help="May call the token introspection endpoint (RFC 7662).",
         )
+        create.add_argument(
+            "--dpop",
+            action="store_true",
+            help="Refuse its token requests without a DPoP proof: its tokens are always "
+            "bound to its key (RFC 9449; needs oauthflow.dpop).",
+        )
         create.add_argument("--homepage", default="", metavar="URL", help="The client's homepage.")
         create.add_argument(
             "--resource",
@@ -323,6 +331,7 @@ class Command(BaseCommand):
             default_scopes=" ".join(split_values(options["default_scopes"])),
             skip_consent=options["skip_consent"],
             may_introspect=options["introspect"],
+            dpop_bound_access_tokens=options["dpop"],
             homepage_url=options["homepage"],
             post_logout_redirect_uris="\n".join(options["post_logout_redirect_uris"]),
             backchannel_logout_uri=options["backchannel_logout_uri"],

@@ -51,6 +51,12 @@ if os.environ.get("STANDALONE_TOKEN_CACHE"):
     }
     OAUTHFLOW["TOKEN_CACHE"] = "tokens"
 
+# STANDALONE_DPOP=1: the API accepts DPoP-bound tokens, remembering proofs in the shared
+# cache (it has no table for them).
+if os.environ.get("STANDALONE_DPOP"):
+    INSTALLED_APPS.append("oauthflow.dpop")
+    OAUTHFLOW["DPOP_REPLAY_CACHE"] = "tokens"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

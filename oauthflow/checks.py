@@ -294,6 +294,67 @@ def _check_token_cache(typed: Mapping[str, Any]) -> Messages:
 
 
 _FORGETFUL_CACHES = {"django.core.cache.backends.dummy.DummyCache"}
+# Check-then-set, or written in the request's own transaction (rolled back with it).
+_NOT_ATOMIC_CACHES = {
+    "django.core.cache.backends.filebased.FileBasedCache",
+    "django.core.cache.backends.db.DatabaseCache",
+}
+
+
+def _is_a(backend: Any, names: set[str]) -> bool:
+    """Whether the cache backend ``backend`` (a dotted path) is, or subclasses, one of
+    ``names``."""
+    try:
+        cls = import_string(str(backend))
+    except ImportError:
+        return False
+    return any(issubclass(cls, import_string(name)) for name in names)
+
+
+def _check_dpop_in_transactions(typed: Mapping[str, Any]) -> Messages:
+    if not apps.is_installed("oauthflow.dpop") or not apps.is_installed("oauthflow"):
+        return []
+    if typed.get("DPOP_REPLAY_CACHE") or typed.get("TOKEN_CACHE"):
+        return []
+    atomic = [
+        alias
+        for alias, config in getattr(settings, "DATABASES", {}).items()
+        if config.get("ATOMIC_REQUESTS")
+    ]
+    if not atomic:
+        return []
+    return [
+        checks.Warning(
+            _(
+                "DPoP proofs are remembered in the database, and views run in a transaction "
+                "(ATOMIC_REQUESTS): a view that fails rolls the record back, and the proof "
+                "could be used once more."
+            ),
+            hint=_("Set OAUTHFLOW['DPOP_REPLAY_CACHE'] to a Redis or Memcached cache."),
+            id="oauthflow.W011",
+        )
+    ]
+
+
+def _check_dpop_nonces_with_drf(typed: Mapping[str, Any]) -> Messages:
+    if not typed.get("DPOP_NONCES") or not apps.is_installed("rest_framework"):
+        return []
+    handler = getattr(settings, "REST_FRAMEWORK", {}).get("EXCEPTION_HANDLER")
+    if handler == "oauthflow.rest_framework.authentication.exception_handler":
+        return []
+    return [
+        checks.Warning(
+            _(
+                "DPOP_NONCES is on, and DRF views would ask for a nonce without sending one: "
+                "DRF's exception handler drops the DPoP-Nonce header."
+            ),
+            hint=_(
+                "Set REST_FRAMEWORK['EXCEPTION_HANDLER'] to "
+                "'oauthflow.rest_framework.authentication.exception_handler'."
+            ),
+            id="oauthflow.W012",
+        )
+    ]
 
 
 def _check_dpop_replay_cache(typed: Mapping[str, Any]) -> Messages:
@@ -329,7 +390,7 @@ def _check_dpop_replay_cache(typed: Mapping[str, Any]) -> Messages:
             )
         ]
     backend = caches[alias].get("BACKEND")
-    if backend in _FORGETFUL_CACHES:
+    if _is_a(backend, _FORGETFUL_CACHES):
         return [
             checks.Error(
                 _(
@@ -340,12 +401,13 @@ def _check_dpop_replay_cache(typed: Mapping[str, Any]) -> Messages:
                 id="oauthflow.E015",
             )
         ]
-    if backend in _PROCESS_LOCAL_CACHES:
+    if _is_a(backend, _PROCESS_LOCAL_CACHES | _NOT_ATOMIC_CACHES):
         return [
             checks.Warning(
                 _(
                     "OAUTHFLOW['%(setting)s'] names %(alias)r, a cache each process keeps for "
-                    "itself: a DPoP proof replayed to another process is accepted."
+                    "itself, or one whose add is not atomic: a DPoP proof replayed to another "
+                    "process, or twice at once, may be accepted."
                 )
                 % {"setting": named, "alias": alias},
                 hint=_("Use a shared cache (Redis, Memcached), or none: then the database."),
@@ -526,6 +588,8 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_verification_uri,
     _check_token_cache,
     _check_dpop_replay_cache,
+    _check_dpop_in_transactions,
+    _check_dpop_nonces_with_drf,
     _check_issuer_is_set,
     _check_insecure_transport,
     _check_pkce,

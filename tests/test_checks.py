@@ -434,3 +434,48 @@ def test_an_api_without_oauthflow_needs_a_replay_cache(settings):
     with override_settings(INSTALLED_APPS=[*apps_only, "oauthflow.dpop"]):
         assert "oauthflow.E015" in ids()
         assert "oauthflow.E015" not in ids(TOKEN_CACHE="tokens")
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.filebased.FileBasedCache",
+        "django.core.cache.backends.db.DatabaseCache",
+    ],
+)
+def test_dpop_replay_cache_must_be_atomic(settings, backend):
+    settings.CACHES = {**settings.CACHES, "dpop": {"BACKEND": backend, "LOCATION": "x"}}
+    assert "oauthflow.W010" in ids(DPOP_REPLAY_CACHE="dpop")
+
+
+def test_a_dummy_cache_subclass_is_caught(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "dpop": {"BACKEND": "tests.test_checks.QuietDummy"},
+    }
+    assert "oauthflow.E015" in ids(DPOP_REPLAY_CACHE="dpop")
+
+
+from django.core.cache.backends.dummy import DummyCache  # noqa: E402
+
+
+class QuietDummy(DummyCache):
+    pass
+
+
+def test_w011_atomic_requests_with_the_database_store(settings):
+    settings.DATABASES = {
+        **settings.DATABASES,
+        "default": {**settings.DATABASES["default"], "ATOMIC_REQUESTS": True},
+    }
+    assert "oauthflow.W011" in ids()
+    assert "oauthflow.W011" not in ids(TOKEN_CACHE="tokens")
+
+
+def test_w012_nonces_need_the_drf_exception_handler(settings):
+    assert "oauthflow.W012" in ids(DPOP_NONCES=True)
+    settings.REST_FRAMEWORK = {
+        **getattr(settings, "REST_FRAMEWORK", {}),
+        "EXCEPTION_HANDLER": "oauthflow.rest_framework.authentication.exception_handler",
+    }
+    assert "oauthflow.W012" not in ids(DPOP_NONCES=True)

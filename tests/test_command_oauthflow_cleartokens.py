@@ -62,6 +62,7 @@ def test_expired_and_revoked_rows_go_active_rows_stay(db):
         "authentications": 0,
         "device_authorizations": 0,
         "wrong_user_codes": 0,
+        "used_dpop_proofs": 0,
         "dry_run": False,
     }
     remaining = [*AccessToken.objects.all(), *RefreshToken.objects.all()]
@@ -116,6 +117,7 @@ def test_dry_run_counts_and_deletes_nothing(db):
         "authentications": 0,
         "device_authorizations": 0,
         "wrong_user_codes": 0,
+        "used_dpop_proofs": 0,
         "dry_run": True,
     }
     assert AccessToken.objects.count() == 2 and RefreshToken.objects.count() == 1
@@ -132,6 +134,7 @@ def test_text_report(db):
         "Deleted 0 authentications.",
         "Deleted 0 device authorizations.",
         "Deleted 0 wrong user codes.",
+        "Deleted 0 used dpop proofs.",
     ]
     out = io.StringIO()
     call_command("oauthflow_cleartokens", "--dry-run", stdout=out)

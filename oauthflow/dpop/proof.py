@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ MAX_LENGTH = 4096
 #: Seconds a proof's iat may lie in the future (clock skew).
 FUTURE_LEEWAY = 30
 _MIN_RSA_BITS = 2048
+_MAX_RSA_BITS = 4096
 _SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
@@ -54,6 +56,10 @@ class ProofError(Exception):
 
 class NonceRequired(ProofError):
     """The proof needs a fresh server nonce (``use_dpop_nonce``)."""
+
+
+class WrongKey(ProofError):
+    """A good proof, made with another key than the one required."""
 
 
 @dataclass(frozen=True)
@@ -75,10 +81,13 @@ def verify(
     method: str,
     urls: list[str],
     access_token: str | None = None,
+    expected_jkt: str | None = None,
     now: float | None = None,
 ) -> Proof:
     """Check the proof ``value`` sent with a ``method`` request to one of ``urls``; with
-    ``access_token``, also that it covers that token (``ath``, at a resource)."""
+    ``access_token``, also that it covers that token (``ath``, at a resource); with
+    ``expected_jkt``, that it is made with that key (:class:`WrongKey` if not). The proof
+    is recorded as used only once every check has passed."""
     if not isinstance(value, str) or not value:
         raise ProofError("A DPoP proof is required.")
     # Several DPoP headers arrive joined with commas, which no JWS contains (§4.3 step 1).
@@ -115,6 +124,8 @@ def verify(
     if oauthflow_settings.DPOP_NONCES and not nonce.is_valid(claims.get("nonce"), now):
         raise NonceRequired("The DPoP proof needs the server's current nonce.")
     jkt = key.thumbprint()
+    if expected_jkt is not None and not hmac.compare_digest(jkt, expected_jkt):
+        raise WrongKey("The DPoP proof is not made with the key required.")
     try:
         first = replay.claim(jkt, jti, max_age + FUTURE_LEEWAY + 5)
     except replay.StoreUnavailable:
@@ -137,8 +148,14 @@ def _public_key(jwk: Any, alg: str) -> Any:
         raise ProofError("The DPoP proof's jwk is not a valid public key.") from None
     if key.is_private:
         raise ProofError("The DPoP proof's jwk holds a private or symmetric key.")
-    if jwk["kty"] == "RSA" and getattr(key.raw_value, "key_size", 0) < _MIN_RSA_BITS:
-        raise ProofError("The DPoP proof's RSA key is shorter than 2048 bits.")
+    if jwk["kty"] == "RSA":
+        size = getattr(key.raw_value, "key_size", 0)
+        exponent = getattr(getattr(key.raw_value, "public_numbers", lambda: None)(), "e", 0)
+        # A huge exponent or modulus makes every verification slow on purpose.
+        if not _MIN_RSA_BITS <= size <= _MAX_RSA_BITS or exponent != 65537:
+            raise ProofError(
+                "The DPoP proof's RSA key must have 2048 to 4096 bits and exponent 65537."
+            )
     return key
 
 
@@ -148,9 +165,19 @@ def _required(claims: dict[str, Any]) -> tuple[str, int]:
         raise ProofError("The DPoP proof has no usable jti.")
     if not isinstance(htm, str) or not isinstance(htu, str):
         raise ProofError("The DPoP proof has no htm or htu.")
-    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
+    # JSON allows NaN and 1e400 (infinite) where a number goes: neither is a time.
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)) or not math.isfinite(iat):
         raise ProofError("The DPoP proof has no iat.")
     return jti, int(iat)
+
+
+def request_url(request: Any) -> str:
+    """The URL a request reached, as a client names it in ``htu``: scheme, the Host the
+    site accepts (``ALLOWED_HOSTS``), and the path percent-encoded again. Not
+    ``build_absolute_uri(path)``, which takes a path starting with ``//`` for a host."""
+    from django.utils.encoding import escape_uri_path
+
+    return f"{request.scheme}://{request.get_host()}{escape_uri_path(request.path)}"
 
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -5,6 +5,11 @@ The key is a digest of the proof's key thumbprint and ``jti``. With a cache
 is one INSERT into :class:`~oauthflow.dpop.models.UsedProof`, whose unique digest refuses
 the second. Either way one write per request, and never process memory: a proof replayed
 to another process or another API host sharing the store is caught too.
+
+The database store writes in the caller's transaction. The token endpoint checks proofs
+before its transaction opens, so the record stays whatever happens next; at an API whose
+views run in a transaction (``ATOMIC_REQUESTS``), a view that fails would roll the
+record back with it, so such sites need the cache (warning W011).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ a bare Bearer one (§7.2). A bound token sent as Bearer is refused by the Bearer
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -50,22 +49,23 @@ class DPoPScheme(Scheme):
             raise InvalidToken("This access token is not bound to a DPoP key: use Bearer.")
         presented = _presented_token(request)
         try:
-            checked = proof.verify(
+            proof.verify(
                 request.headers.get("DPoP"),
                 method=request.method or "",
-                urls=[request.build_absolute_uri(request.path)],
+                urls=[proof.request_url(request)],
                 access_token=presented,
+                expected_jkt=bound,
             )
         except proof.NonceRequired as error:
             raise SchemeError(
                 self.name, USE_DPOP_NONCE, str(error), headers={"DPoP-Nonce": nonce.current()}
             ) from None
-        except proof.ProofError as error:
-            raise SchemeError(self.name, INVALID_DPOP_PROOF, str(error)) from None
-        if not hmac.compare_digest(checked.jkt, bound):
+        except proof.WrongKey:
             raise SchemeError(
                 self.name, INVALID_DPOP_PROOF, "The DPoP proof is not made with the token's key."
-            )
+            ) from None
+        except proof.ProofError as error:
+            raise SchemeError(self.name, INVALID_DPOP_PROOF, str(error)) from None
 
     def challenge(
         self,

@@ -24,6 +24,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
 from django.urls import reverse
 
 from ..models import AuthorizationCode
+from ..server.binding import TOKEN_REQUEST_VALIDATED
 from . import nonce, proof
 from .errors import InvalidDPoPProofError, UseDPoPNonceError
 
@@ -35,9 +36,9 @@ class DPoPExtension:
     """Registered for every grant (``registry.register_grant_extension``)."""
 
     def __call__(self, grant: Any) -> None:
-        # Before the grant uses its code or refresh token up (every grant's
-        # create_token_response is hooked; not every validate_token_request is).
-        grant.register_hook("before_create_token_response", self.bind)
+        # Once the request is validated, before the token transaction opens: the proof's
+        # record survives a failure later in the request (oauthflow.dpop.replay).
+        grant.register_hook(TOKEN_REQUEST_VALIDATED, self.bind)
         grant.register_hook("after_create_token_response", self.mark)
         if grant.GRANT_TYPE == "authorization_code":
             grant.register_hook("after_save_authorization_code", keep_dpop_jkt)
@@ -55,13 +56,18 @@ class DPoPExtension:
             return
         django_request = request.django_request
         try:
-            checked = proof.verify(value, method="POST", urls=token_endpoint_urls(django_request))
+            checked = proof.verify(
+                value,
+                method="POST",
+                urls=token_endpoint_urls(django_request),
+                expected_jkt=bound or None,
+            )
         except proof.NonceRequired as error:
             raise UseDPoPNonceError(nonce.current(), str(error)) from None
+        except proof.WrongKey:
+            raise InvalidGrantError("This grant is bound to another DPoP key.") from None
         except proof.ProofError as error:
             raise InvalidDPoPProofError(str(error)) from None
-        if bound and checked.jkt != bound:
-            raise InvalidGrantError("This grant is bound to another DPoP key.")
         request.dpop_jkt = checked.jkt
         # A public client's refresh token is bound too; a confidential client's is
         # constrained by its secret already (RFC 9449 §5).
@@ -90,7 +96,7 @@ def token_endpoint_urls(request: Any) -> list[str]:
     from ..server.authorization_server import get_server
 
     path = reverse("oauthflow:token")
-    return [get_server().issuer(request) + path, request.build_absolute_uri(request.path)]
+    return [get_server().issuer(request) + path, proof.request_url(request)]
 
 
 def check_authorization(request: Any, grant: Any, user: Any) -> None:

@@ -11,13 +11,16 @@ from ..models import AccessToken, Authentication
 from ..resource.decorators import require_oauth
 from .claims import user_claims
 
-_CORS_HEADERS = "Authorization, Content-Type"
+_CORS_HEADERS = "Authorization, Content-Type, DPoP"
+#: What a browser app must read of an answer: the challenge, and a DPoP nonce (RFC 9449 §9).
+_CORS_EXPOSE = "WWW-Authenticate, DPoP-Nonce"
 
 
 def _cors(response: HttpResponse, methods: str) -> HttpResponse:
     # Browser apps may call both: UserInfo needs the bearer token, which a browser never
     # adds by itself, so allowing every origin exposes nothing.
     response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Expose-Headers"] = _CORS_EXPOSE
     if methods:
         response["Access-Control-Allow-Methods"] = methods
         response["Access-Control-Allow-Headers"] = _CORS_HEADERS

@@ -44,14 +44,24 @@ DESCRIPTIONS = {
     Refusal.USED: "The access token was revoked.",  # access tokens are never "used"
     Refusal.CLIENT_INACTIVE: "The client of the access token is disabled.",
     Refusal.USER_INACTIVE: "The user of the access token is inactive.",
+    Refusal.KEY_BOUND: "The access token is bound to a DPoP key: present it with a proof.",
 }
 
 
-def validate(value: str) -> Any:
+def validate(value: str, *, bound_ok: bool = False) -> Any:
     """The live token for ``value`` or a :class:`~oauthflow.store.validity.Refusal`.
 
     For stored formats the token is the AccessToken row, ``client`` and ``user`` loaded.
+    A token bound to a key (DPoP) is ``Refusal.KEY_BOUND`` unless ``bound_ok``: only a
+    caller that checks the proof (an authentication scheme, introspection) takes it.
     """
+    verdict = _validate(value)
+    if not bound_ok and getattr(verdict, "jkt", None):
+        return Refusal.KEY_BOUND
+    return verdict
+
+
+def _validate(value: str) -> Any:
     token_format = formats.recognise(value)
     if token_format is None:
         return Refusal.MALFORMED

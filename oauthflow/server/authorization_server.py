@@ -30,7 +30,7 @@ from ..store import lookups
 from ..store.issue import issue_tokens
 from ..store.revocation import revoke_family
 from ..subjects import subject_for
-from . import log_filter, resources
+from . import binding, log_filter, resources
 from .errors import (
     InvalidTargetError,
     ReuseDetected,
@@ -131,6 +131,15 @@ class AuthorizationServer(_AuthorizationServer):
                 context["alg"] = targets[0].signing_alg
             for contribute in self.registry.token_claims():
                 context.update(contribute(request))
+            if (
+                "cnf" in context
+                and "cnf" not in inspect.signature(token_format.generate).parameters
+            ):
+                # A format that would drop the key binding would make a bearer token of a
+                # token the client was told is bound.
+                raise InvalidRequestError(
+                    "This resource's access token format cannot be bound to a DPoP key."
+                )
             # A format written before this context existed takes none of it.
             context = {k: v for k, v in context.items() if _takes(token_format.generate, k)}
         token: dict[str, Any] = {
@@ -246,6 +255,10 @@ class AuthorizationServer(_AuthorizationServer):
             # shorter, and one fewer round trip where there is one write (client_credentials).
             grant.validate_token_request()
             oauth_request.resources = _resources_of(oauth_request)
+            # Sender-constraint checks (DPoP), outside the transaction; then what the core
+            # refuses whatever is installed (oauthflow.server.binding).
+            grant.execute_hook(binding.TOKEN_REQUEST_VALIDATED)
+            binding.check(oauth_request)
             if getattr(grant, "WRITES_ONE_ROW", False):
                 status, body, headers = grant.create_token_response()
             else:

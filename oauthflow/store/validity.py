@@ -36,6 +36,8 @@ class Refusal(enum.Enum):
     EXPIRED = "expired"
     CLIENT_INACTIVE = "client_inactive"
     USER_INACTIVE = "user_inactive"
+    #: Valid, but bound to a key (DPoP): refused where no proof of it was checked.
+    KEY_BOUND = "key_bound"
 
 
 def user_is_active(user: Any) -> bool:

@@ -34,7 +34,10 @@ def test_answers_over_http(live_server, transactional_db, path):
 
     missing = get(url)
     assert missing.status_code == 401
-    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    # A challenge per accepted scheme: this site installs oauthflow.dpop (RFC 9449 §7.2).
+    assert missing.headers["WWW-Authenticate"] == (
+        'Bearer realm="api", DPoP algs="ES256 ES384 PS256 RS256"'
+    )
 
     unknown = get(url, "ofat_" + "x" * 43)
     assert unknown.status_code == 401

@@ -89,7 +89,7 @@ def _live_access_token(value: str) -> AccessToken | None:
     if token_format is None:
         return None
     if not token_format.self_contained:
-        verdict = validate(value)
+        verdict = validate(value, bound_ok=True)  # the answer names the key (cnf)
         return verdict if isinstance(verdict, AccessToken) else None
     # A self-contained token (a JWT for some resource, perhaps not this host's): the
     # provider's row, found by the value's digest, says whether it lives and what it is.

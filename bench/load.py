@@ -102,7 +102,8 @@ class _PythonRun:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self):
-        items = [line.rstrip("\n").split("\t", 1) for line in open(self.lines)]
+        # "<Authorization>\t<body>[\t<Name>: <value>]...", as walk.lua reads it.
+        items = [line.rstrip("\n").split("\t") for line in open(self.lines)]
         self.items, self.position, self.lock = items, 0, threading.Lock()
         self.latencies: list[float] = []
         self.errors = {"status": 0, "socket": 0}
@@ -132,8 +133,9 @@ class _PythonRun:
             item = self._next()
             if item is None:
                 return
-            auth, body = item
+            auth, body, *extra = item
             headers = {"Authorization": auth} if auth else {}
+            headers.update(field.split(": ", 1) for field in extra)
             if self.method == "POST":
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
             started = time.perf_counter()

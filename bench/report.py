@@ -46,7 +46,17 @@ QUERY_BUDGETS = [
 QUERY_DELTAS = [
     ("authorization_code", "openid RS256", "oauthflow", 1),
     ("authorization_code", "openid ES256", "oauthflow", 1),
+    # DPoP's replay check is one write: an INSERT with the database store, none with the
+    # cache store (a cache add, counted by the dpop_costs task: DPOP_WRITES below).
+    ("dpop", "oauthflow dpop", "oauthflow", 1),
+    ("dpop", "oauthflow dpop+cache", "oauthflow+cache", 0),
 ]
+#: Writes the DPoP replay check makes per request, whatever the store (RFC 9449 §11.1: one
+#: atomic add or INSERT), counted in-process by the dpop_costs task: at most this, and not
+#: none (that would mean the proof was not recorded).
+DPOP_WRITES = 1
+#: (bearer variant, its DPoP variant) of the dpop scenario, compared under its rows.
+DPOP_PAIRS = (("oauthflow", "oauthflow dpop"), ("oauthflow+cache", "oauthflow dpop+cache"))
 #: What the ID token may add to a code exchange, in ms per request, measured in-process
 #: (run.py's "openid" step: openid - plain, median of the per-round differences).
 OPENID_ADDED_MS = 1.0
@@ -146,6 +156,23 @@ def evaluate(results: dict) -> list[dict]:
                 ),
             }
         )
+    for store, counted in ((results.get("dpop_costs") or {}).get("writes") or {}).items():
+        value = counted["replay_writes_max"]
+        replayed = counted["replayed"]
+        verdicts.append(
+            {
+                "target": f"dpop: replay writes per request = {DPOP_WRITES} ({store})",
+                "size": sizes[0],
+                "value": value,
+                "result": _verdict(
+                    0 < value <= DPOP_WRITES
+                    and set(counted["statuses"]) == {"200"}
+                    and replayed["status"] == 401
+                    and replayed["replay_writes"] <= DPOP_WRITES,
+                    value,
+                ),
+            }
+        )
     verdicts += _size_verdicts(runs, sizes)
     clear = results.get("cleartokens") or {}
     verdicts.append(
@@ -194,6 +221,8 @@ def _size_verdicts(runs: list[dict], sizes: list[str]) -> list[dict]:
     small, large = sizes[0], sizes[-1]
     verdicts = []
     for scenario in dict.fromkeys(r["scenario"] for r in runs):
+        if scenario == "dpop":  # its bearer rows are the protected GET's, which has this row
+            continue
         for variant in ("oauthflow", "oauthflow+cache"):
             a, b = rates(runs, scenario, small, variant), rates(runs, scenario, large, variant)
             per_rep = [y / x for x, y in zip(a, b, strict=False) if x > 0]
@@ -256,6 +285,8 @@ def table(results: dict) -> str:
             lines += _openid_lines(results, variants)
         if scenario == "protected":
             lines += _revocation_lines(results, variants)
+        if scenario == "dpop":
+            lines += _dpop_lines(results, variants)
         lines.append("")
     lines.append("x ref = oauthflow's throughput / this variant's (median of per-rep ratios)")
     lines.append("! = a run of this cell had HTTP errors, socket errors or ran out of credentials")
@@ -264,6 +295,12 @@ def table(results: dict) -> str:
             "cache read adds = oauthflow jwt+cache - oauthflow jwt, same run: worker ms per "
             f"request ({results['meta'].get('workers', 2)} workers / req/s, median of per-rep "
             "differences) and x = jwt+cache req/s / jwt req/s"
+        )
+    if any(r["scenario"] == "dpop" for r in runs):
+        lines.append(
+            "DPoP adds = oauthflow dpop - oauthflow (Bearer), same view and server, same run: "
+            f"worker ms per request ({results['meta'].get('workers', 2)} workers / req/s, "
+            "median of per-rep differences) and x = dpop req/s / bearer req/s"
         )
     if results.get("openid") or any(r["variant"].startswith("openid ") for r in runs):
         lines.append(
@@ -305,6 +342,7 @@ def table(results: dict) -> str:
             + "):",
         ]
         lines += [f"  {us:>7.1f}  {name}" for name, us in jwt["us"].items()]
+    lines += _dpop_cost_lines(results.get("dpop_costs"))
     clear = results.get("cleartokens")
     if clear and "seconds" in clear:
         lines += ["", _cleartokens_line(clear)]
@@ -364,6 +402,61 @@ def _revocation_lines(results: dict, variants: list[str]) -> list[str]:
         shown = f"x{statistics.median(ratio):.2f}" if ratio else "-"
         row += f"{cell:>13}{shown:>11}"
     return [row]
+
+
+def _dpop_lines(results: dict, variants: list[str]) -> list[str]:
+    """Under the dpop scenario's rows: what DPoP (a fresh proof per request, its replay
+    check) adds to the same view with Bearer tokens, same server, same run: the added
+    worker time per request and the throughput ratio, per size."""
+    workers = results["meta"].get("workers", 2)
+    lines = []
+    for bearer, dpop in DPOP_PAIRS:
+        if bearer not in variants or dpop not in variants:
+            continue
+        row = f"{'':<32}{_dpop_pair_name(dpop):<{VW}}{'':>6}"
+        for size in results["sizes"]:
+            ratio = ratio_within_reps(results["runs"], "dpop", size, dpop, bearer)
+            a = rates(results["runs"], "dpop", size, dpop)
+            b = rates(results["runs"], "dpop", size, bearer)
+            ms = [1000 * workers * (1 / x - 1 / y) for x, y in zip(a, b, strict=False) if x and y]
+            cell = f"{statistics.median(ms):+.2f} ms" if ms else "-"
+            shown = f"x{statistics.median(ratio):.2f}" if ratio else "-"
+            row += f"{cell:>13}{shown:>11}"
+        lines.append(row)
+    return lines
+
+
+def _dpop_pair_name(dpop: str) -> str:
+    return "DPoP adds (cache)" if dpop.endswith("+cache") else "DPoP adds (db)"
+
+
+def _dpop_cost_lines(costs: dict | None) -> list[str]:
+    """The dpop_costs task's answer: the proof check's µs, and the replay store's writes."""
+    if not costs:
+        return []
+    lines = [
+        "",
+        f"DPoP proof check, in-process µs (least of {costs['rounds']} batches of "
+        f"{costs['batch']} calls, each call a new pre-made proof; the replay store included "
+        "unless stubbed; GET: the protected view through the site, django.test.Client):",
+    ]
+    lines += [f"  {us:>7.1f}  {name}" for name, us in costs["us"].items()]
+    lines.append(
+        "DPoP replay store writes per request, in-process (protected GETs through the site, "
+        "a fresh proof each, a warm token; then the last proof again):"
+    )
+    for store, w in costs["writes"].items():
+        replayed = w["replayed"]
+        lines.append(
+            f"  {store}: {w['replay_writes_max']} write(s) per request at most "
+            f"({w['usedproof_inserts_max']} INSERT into oauthflow_dpop_usedproof, "
+            f"{w['replay_cache_writes_max']} cache write on a replay key; "
+            f"{w['replay_writes_total']} in {w['requests']} requests, statuses "
+            f"{w['statuses']}), {w['queries_max']} queries, other cache writes "
+            f"{w['other_cache_writes_max']}, cache calls {w['cache_calls'] or '{}'}; "
+            f"replayed: HTTP {replayed['status']}, {replayed['replay_writes']} write(s)"
+        )
+    return lines
 
 
 def _bounds(results: dict) -> list[str]:

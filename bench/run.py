@@ -44,7 +44,7 @@ def options() -> argparse.Namespace:
         "--only",
         metavar="KEYS",
         help="comma-separated scenarios to run (protected, authorization_code, refresh_token, "
-        "client_credentials, introspection, cleartokens); the others are skipped",
+        "client_credentials, introspection, dpop, cleartokens); the others are skipped",
     )
     args = parser.parse_args()
     args.reps = args.reps or (1 if args.quick else 3)
@@ -89,6 +89,7 @@ def main() -> int:
         "cleartokens": found["cleartokens"],
         "openid": found.get("openid", False),
         "jwt": found.get("jwt", False),
+        "dpop": found.get("dpop", False),
     }
     servers = _servers(sites, sizes, with_cache=capabilities["protection"])
     results: dict = {}
@@ -130,6 +131,10 @@ def main() -> int:
         if capabilities["jwt"] and "protected" in args.only:
             print(f"In-process costs of the JWT check … ({_clock(started)})", flush=True)
             jwt_costs = sites["oauthflow", small].task("jwt_costs")
+        dpop_costs = None
+        if capabilities["dpop"] and "dpop" in args.only:
+            print(f"In-process costs of the DPoP proof check … ({_clock(started)})", flush=True)
+            dpop_costs = sites["oauthflow", small].task("dpop_costs")
         cleartokens = None
         if capabilities["cleartokens"] and "cleartokens" in args.only:
             print(f"oauthflow_cleartokens, {large} tables … ({_clock(started)})", flush=True)
@@ -155,6 +160,7 @@ def main() -> int:
             "profiles": profiles,
             "costs": costs,
             "jwt_costs": jwt_costs,
+            "dpop_costs": dpop_costs,
             "openid": openid,
             "cleartokens": cleartokens,
             "skipped": skipped,
@@ -226,6 +232,11 @@ def _skip_messages(capabilities: dict[str, bool]) -> list[str]:
         messages.append(
             "JWT access tokens (the jwt variants, their targets and in-process costs): "
             "oauthflow.formats.jwt or oauthflow.models.Resource is not in this checkout"
+        )
+    if not capabilities["dpop"]:
+        messages.append(
+            "dpop (the protected GET with DPoP-bound tokens and the proof check's costs): "
+            "oauthflow.dpop or oauthflow.rest_framework is not in this checkout"
         )
     if not capabilities["cleartokens"]:
         messages.append("cleartokens: the oauthflow_cleartokens command is not in this checkout")

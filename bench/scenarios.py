@@ -25,7 +25,8 @@ class Variant:
     kind: str  # what the site mints for it (see the sites' tasks.items)
     # DOT: the "default" (hashed) or "hasher-off" application; oauthflow: None, an openid
     # flavour of its codes ("openid-rs256", "openid-es256": tasks.OPENID_CLIENTS) or a JWT
-    # access token flavour ("jwt", "jwt-client": tasks.JWT_FLAVOURS)
+    # access token flavour ("jwt", "jwt-client": tasks.JWT_FLAVOURS). For the "dpop" kind it
+    # is not set: the site is given the proofs' htu instead (Bench.client_arg)
     client: str | None = None
     needs: str | None = None  # a capability of this checkout, else the variant is skipped
 
@@ -35,7 +36,14 @@ class Variant:
 
     @property
     def single_use(self) -> bool:
-        return self.kind in ("authorization_code", "refresh_token")
+        return self.kind in ("authorization_code", "refresh_token", "dpop")
+
+    @property
+    def fresh(self) -> bool:
+        """Its requests go stale within a run: a DPoP proof's ``iat`` is accepted for
+        ``DPOP_PROOF_MAX_AGE`` (60 s by default), so its file is minted right before each
+        run (warm-up included) instead of all before the first repetition."""
+        return self.kind == "dpop"
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,19 @@ JWT_PROTECTED_VARIANTS = (
     Variant("hand jwt", "oauthflow", "GET", "/api/hand-jwt/", "bearer", "jwt-client", "jwt"),
 )
 
+#: The protected GET of the "protected" scenario (the same view and classes, on the same
+#: servers) with a DPoP-bound opaque token (RFC 9449), next to the same tokens presented as
+#: Bearer, in the same repetitions: "oauthflow dpop" sends ``Authorization: DPoP <token>``
+#: and a fresh proof (ES256, its own jti, htm GET, htu the server's URL, ath of the token)
+#: per request; the replay store is the database on the plain server (one INSERT) and the
+#: Redis token cache on the cached one (one add). What DPoP adds is printed under them.
+DPOP_VARIANTS = (
+    Variant("oauthflow", "oauthflow", "GET", "/api/protected/", "bearer"),
+    Variant("oauthflow dpop", "oauthflow", "GET", "/api/protected/", "dpop"),
+    Variant("oauthflow+cache", "oauthflow-cache", "GET", "/api/protected/", "bearer"),
+    Variant("oauthflow dpop+cache", "oauthflow-cache", "GET", "/api/protected/", "dpop"),
+)
+
 SCENARIOS = (
     Scenario(
         "protected",
@@ -169,6 +190,7 @@ SCENARIOS = (
         ),
         needs="introspection",
     ),
+    Scenario("dpop", "protected GET, DPoP", DPOP_VARIANTS, needs="dpop"),
 )
 
 POOL = 2000  # distinct reusable credentials (access tokens) cycled through in a run
@@ -210,6 +232,16 @@ class Bench:
 
     # Request files ------------------------------------------------------------------------
 
+    def client_arg(self, variant: Variant, size: str | None) -> str:
+        """What the site's mint is told besides the kind: the variant's client, or for a
+        DPoP request the proofs' htu, the view's URL as the server builds it (its port
+        included; ``size`` None: as the in-process query count's test client sends it)."""
+        if variant.kind == "dpop":
+            if size is None:
+                return "http://127.0.0.1" + variant.path
+            return self.servers[variant.server, size].url(variant.path)
+        return variant.client or "-"
+
     def mint(self, orders: dict[tuple[str, str], list[tuple]], *, prune: bool = False) -> None:
         """Write request files: ``orders[(site, size)]`` lists (variant, count, path). One
         task per site, sites in parallel; ``prune`` first deletes earlier credentials."""
@@ -217,11 +249,20 @@ class Bench:
         def mint_at(key: tuple[str, str]) -> None:
             args = ["--prune"] if prune else []
             for variant, count, path in orders.get(key, []):
-                args += ["--request", variant.kind, variant.client or "-", str(count), path]
+                client = self.client_arg(variant, key[1])
+                args += ["--request", variant.kind, client, str(count), path]
             if args:
                 self.sites[key].task("mint", *args)
 
         in_parallel(mint_at, list(self.sites) if prune else list(orders))
+
+    def mint_fresh(self, variant: Variant, size: str, count: int, path: str) -> None:
+        """The request file of one run of a ``fresh`` variant, minted just before it (in
+        this thread: a failure stops the bench, as a run without its file would)."""
+        client = self.client_arg(variant, size)
+        self.sites[variant.site, size].task(
+            "mint", "--request", variant.kind, client, str(count), path
+        )
 
     # Runs ---------------------------------------------------------------------------------
 
@@ -244,7 +285,8 @@ class Bench:
 
     def measure(self, scenario: Scenario) -> None:
         """Warm every variant up at every size, then ``reps`` rounds of all of them in turn:
-        A@1k A@1M B@1k B@1M … A@1k A@1M … so that ratios compare runs made side by side."""
+        A@1k A@1M B@1k B@1M … A@1k A@1M … so that ratios compare runs made side by side.
+        A ``fresh`` variant's file is minted right before each of its runs (not timed)."""
         variants = [(v, size) for v in self.variants(scenario) for size in self.sizes]
         # Request files: reusable credentials in one pool per site, kind, client and size;
         # single-use ones in one file per run, minted after the warm-up measured the rate.
@@ -254,7 +296,8 @@ class Bench:
             if v.single_use:
                 warm_files[v, size] = str(self.work / f"{tag}-{v.name}-warm".replace(" ", "_"))
                 warm_count = int(WARMUP_GUESS * self.warmup) + 20
-                orders[v.site, size].append((v, warm_count, warm_files[v, size]))
+                if not v.fresh:
+                    orders[v.site, size].append((v, warm_count, warm_files[v, size]))
             else:
                 pool = str(self.work / f"{tag}-pool")
                 if pool not in warm_files.values():
@@ -263,8 +306,10 @@ class Bench:
                 warm_files[v, size] = pool
                 files[v, size] = [pool] * self.reps
         self.mint(orders, prune=True)
-        seconds, orders = {}, defaultdict(list)
+        seconds, orders, counts = {}, defaultdict(list), {}
         for v, size in variants:
+            if v.fresh:
+                self.mint_fresh(v, size, int(WARMUP_GUESS * self.warmup) + 20, warm_files[v, size])
             warm = self.run(v, size, warm_files[v, size], self.warmup)
             rate = warm["rate"]
             if warm["exhausted_threads"]:  # it ran dry: the rate is a lower bound
@@ -275,11 +320,22 @@ class Bench:
                 need = math.ceil(max(rate * seconds[v, size] * 2, WARMUP_GUESS * self.seconds))
                 stem = warm_files[v, size].removesuffix("-warm")
                 files[v, size] = [f"{stem}-rep{i}" for i in range(self.reps)]
-                orders[v.site, size] += [(v, need + 50, path) for path in files[v, size]]
+                counts[v, size] = need + 50
+                if v.fresh:  # minted per run: cheap to be generous (the warm-up may be slow)
+                    counts[v, size] = max(need, math.ceil(4 * WARMUP_GUESS * self.seconds)) + 50
+                else:
+                    orders[v.site, size] += [(v, need + 50, path) for path in files[v, size]]
         self.mint(orders)
         for rep in range(self.reps):
             for v, size in variants:
+                if v.fresh:
+                    self.mint_fresh(v, size, counts[v, size], files[v, size][rep])
                 result = self.run(v, size, files[v, size][rep], seconds[v, size])
+                if v.fresh:  # the next run's file: twice what this one used, at least
+                    used = math.ceil(result["rate"] * seconds[v, size] * 2)
+                    counts[v, size] = max(counts[v, size], used + 50)
+                    if result["exhausted_threads"]:
+                        counts[v, size] *= 2
                 self.runs.append(
                     {"scenario": scenario.key, "size": size, "variant": v.name, "rep": rep} | result
                 )
@@ -305,7 +361,7 @@ class Bench:
         for (site, env), probes in groups.items():
             args = []
             for _, v in probes:
-                args += ["--probe", v.kind, v.method, v.path, v.client or "-"]
+                args += ["--probe", v.kind, v.method, v.path, self.client_arg(v, None)]
             found = self.sites[site, size].task("queries", *args, **dict(env))["probes"]
             for (key, v), result in zip(probes, found, strict=True):
                 counts[key][v.name] = result

@@ -3,7 +3,9 @@
 --
 --   wrk -t THREADS ... -s walk.lua URL -- FILE METHOD DELAY_MS THREADS WRAP
 --
--- A line is "<Authorization header value>\t<form body>" (an empty body for GET). With several
+-- A line is "<Authorization header value>\t<form body>" (an empty body for GET), optionally
+-- followed by more fields, "\t<Name>: <value>" each, sent as further headers (a DPoP proof,
+-- which is single use like a code: its own line per request). With several
 -- wrk threads, thread i takes lines i, i+n, i+2n, ... WRAP=1 starts over at the end (for
 -- reusable credentials such as access tokens); otherwise a thread that runs out of lines
 -- stops, and "exhausted_threads" says so: that run measured fewer requests than it could.
@@ -26,9 +28,17 @@ function init(args)
   requests, position, exhausted = {}, 0, 0
   for line in io.lines(path) do
     if count % nthreads == id then
-      local auth, body = line:match("^([^\t]*)\t(.*)$")
+      local fields = {}
+      for field in (line .. "\t"):gmatch("([^\t]*)\t") do
+        table.insert(fields, field)
+      end
+      local auth, body = fields[1], fields[2] or ""
       local headers = {}
       if auth ~= "" then headers["Authorization"] = auth end
+      for i = 3, #fields do
+        local name, value = fields[i]:match("^([^:]+):%s*(.*)$")
+        if name then headers[name] = value end
+      end
       if method == "POST" then
         headers["Content-Type"] = "application/x-www-form-urlencoded"
       else

@@ -43,12 +43,13 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def write_lines(path: str, items: Iterable[tuple[str, str]]) -> int:
-    """One request a line: ``<Authorization header>\\t<form body>`` (walk.lua reads these)."""
+def write_lines(path: str, items: Iterable[tuple[str, ...]]) -> int:
+    """One request a line: ``<Authorization header>\\t<form body>``, then any further
+    headers as ``\\t<Name>: <value>`` (a DPoP proof) (walk.lua reads these)."""
     count = 0
     with open(path, "w") as out:
-        for auth, body in items:
-            out.write(f"{auth}\t{body}\n")
+        for item in items:
+            out.write("\t".join(item) + "\n")
             count += 1
     return count
 
@@ -152,13 +153,19 @@ def fill_tables(
     return counts
 
 
-def sender(method: str, path: str) -> Callable[[str, str], object]:
+def sender(method: str, path: str) -> Callable[..., object]:
+    """``send(auth, body, *extra)``: one request in-process, as a line of a request file
+    (``extra``: further headers, ``"<Name>: <value>"``). The host is 127.0.0.1, so a DPoP
+    proof for it names ``http://127.0.0.1<path>``."""
     from django.test import Client
 
     http = Client(HTTP_HOST="127.0.0.1")
 
-    def send(auth: str, body: str):
+    def send(auth: str, body: str, *extra: str):
         headers = {"HTTP_AUTHORIZATION": auth} if auth else {}
+        for field in extra:
+            name, _, value = field.partition(": ")
+            headers["HTTP_" + name.upper().replace("-", "_")] = value
         if method == "POST":
             return http.post(path, body, content_type=FORM, **headers)
         return http.get(path, **headers)
@@ -169,14 +176,14 @@ def sender(method: str, path: str) -> Callable[[str, str], object]:
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
-def count_queries(method: str, path: str, items: list[tuple[str, str]]) -> dict:
+def count_queries(method: str, path: str, items: list[tuple[str, ...]]) -> dict:
     """Queries of one warm request: every item but the last warms up, the last is counted."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     send = sender(method, path)
-    for auth, body in items[:-1]:
-        send(auth, body)
+    for item in items[:-1]:
+        send(*item)
     with CaptureQueriesContext(connection) as context:
         response = send(*items[-1])
     statements = [q["sql"] for q in context.captured_queries]
@@ -190,7 +197,7 @@ def count_queries(method: str, path: str, items: list[tuple[str, str]]) -> dict:
     }
 
 
-def profile(method: str, path: str, items: list[tuple[str, str]], out_prefix: str) -> dict:
+def profile(method: str, path: str, items: list[tuple[str, ...]], out_prefix: str) -> dict:
     """Profile ``items`` sent in-process with pyinstrument; keep HTML and text, sum self time."""
     from pyinstrument import Profiler
 
@@ -200,8 +207,8 @@ def profile(method: str, path: str, items: list[tuple[str, str]], out_prefix: st
     statuses: dict[int, int] = defaultdict(int)
     started = time.perf_counter()
     with profiler:
-        for auth, body in items[1:]:
-            statuses[send(auth, body).status_code] += 1
+        for item in items[1:]:
+            statuses[send(*item).status_code] += 1
     elapsed = time.perf_counter() - started
     Path(out_prefix + ".html").write_text(profiler.output_html())
     Path(out_prefix + ".txt").write_text(profiler.output_text(unicode=False, color=False))
@@ -253,7 +260,7 @@ def _package(path: str) -> str:
 def cli(site) -> None:
     """``python -m <site>.tasks COMMAND``: the commands every site offers, on the functions
     its tasks module defines (setup, fill, prune, items, capabilities, and optionally
-    cleartokens, costs, jwt_costs, openid and TOKEN_PATH for profiles)."""
+    cleartokens, costs, jwt_costs, dpop_costs, openid and TOKEN_PATH for profiles)."""
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("setup")
@@ -261,8 +268,11 @@ def cli(site) -> None:
     sub.add_parser("cleartokens")
     sub.add_parser("costs")
     sub.add_parser("jwt_costs")
+    sub.add_parser("dpop_costs")
     sub.add_parser("fill").add_argument("--rows", type=int, required=True)
-    mint_ = sub.add_parser("mint", help="write request files: KIND CLIENT COUNT PATH")
+    mint_ = sub.add_parser(
+        "mint", help="write request files: KIND CLIENT COUNT PATH (CLIENT: for dpop, the htu)"
+    )
     mint_.add_argument("--prune", action="store_true", help="delete earlier credentials first")
     mint_.add_argument("--request", nargs=4, action="append", default=[])
     queries = sub.add_parser("queries", help="count queries: KIND METHOD PATH CLIENT")
@@ -289,9 +299,13 @@ def cli(site) -> None:
         result = {"probes": []}
         for kind, method, path, name in args.probe:
             # Bearer tokens are reusable: the same one twice, so the second (counted) request
-            # is warm; a cache, when on, then answers it.
-            requests = site.items(kind, 1, client(name)) * 2
-            if kind not in ("bearer", "introspect"):
+            # is warm; a cache, when on, then answers it. A DPoP proof is single use: three
+            # fresh proofs, all for one token (so the third is warm too).
+            if kind in ("bearer", "introspect"):
+                requests = site.items(kind, 1, client(name)) * 2
+            elif kind == "dpop":
+                requests = site.items(kind, 3, client(name), one_token=True)
+            else:
                 requests = site.items(kind, 3, client(name))
             result["probes"].append(count_queries(method, path, requests))
     elif args.command == "profile":

@@ -127,7 +127,8 @@ def verify(
     if expected_jkt is not None and not hmac.compare_digest(jkt, expected_jkt):
         raise WrongKey("The DPoP proof is not made with the key required.")
     try:
-        first = replay.claim(jkt, jti, max_age + FUTURE_LEEWAY + 5)
+        # As long as another host, its clock up to FUTURE_LEEWAY behind, could accept it.
+        first = replay.claim(jkt, jti, max_age + 2 * FUTURE_LEEWAY)
     except replay.StoreUnavailable:
         raise ProofError("The DPoP proof could not be checked for reuse; try again.") from None
     if not first:

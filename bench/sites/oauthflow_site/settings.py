@@ -7,6 +7,12 @@ returns at once), and the openid variants of the authorization_code scenario get
 With JWT access tokens (``oauthflow.formats.jwt``, RFC 9068) in this checkout, the site is
 also the API ``JWT_RESOURCE`` (``OAUTHFLOW["RESOURCE"]``): it verifies JWT access tokens for
 that audience locally. Opaque tokens take the same path as without the setting.
+
+With DPoP (``oauthflow.dpop``, RFC 9449) in this checkout, the app is installed with its
+defaults: a token bound to a key is presented as ``Authorization: DPoP <token>`` with a
+fresh proof, each proof's ``jti`` recorded once in the replay store: the database
+(``oauthflow_dpop_usedproof``) on the plain server, the Redis ``TOKEN_CACHE`` on the
+cached one. Bearer tokens take the same path as without the app.
 """
 
 import importlib.util
@@ -17,9 +23,15 @@ from shared_settings import BASE_INSTALLED_APPS
 
 OPENID = importlib.util.find_spec("oauthflow.oidc") is not None
 JWT = importlib.util.find_spec("oauthflow.formats.jwt") is not None
+DPOP = importlib.util.find_spec("oauthflow.dpop") is not None
 #: The API the "jwt" variants' tokens are for (a Resource with token_format="jwt").
 JWT_RESOURCE = "https://api.example.com/"
-INSTALLED_APPS = [*BASE_INSTALLED_APPS, "oauthflow", *(["oauthflow.oidc"] if OPENID else [])]
+INSTALLED_APPS = [
+    *BASE_INSTALLED_APPS,
+    "oauthflow",
+    *(["oauthflow.oidc"] if OPENID else []),
+    *(["oauthflow.dpop"] if DPOP else []),
+]
 ROOT_URLCONF = "oauthflow_site.urls"
 WSGI_APPLICATION = "oauthflow_site.wsgi.application"
 
@@ -33,7 +45,8 @@ CACHES = {
     },
 }
 
-# oauthflow's defaults. BENCH_TOKEN_CACHE=1 (a second server) turns on the Redis token cache.
+# oauthflow's defaults. BENCH_TOKEN_CACHE=1 (a second server) turns on the Redis token cache
+# (and so DPoP's replay store moves there: DPOP_REPLAY_CACHE falls back to TOKEN_CACHE).
 OAUTHFLOW = {}
 if OPENID or JWT:
     # Encrypts the signing keys at rest (required with DEBUG off). Bench-only, like

@@ -3,11 +3,13 @@
 setup (migrate, users, clients, signing keys), fill (bulk SQL filler rows), prune, mint
 (request files with fresh credentials made through oauthflow's own models and token
 format), queries, profile, cleartokens, costs, openid (the ID token's in-process cost),
-jwt_costs (a JWT access token's verification, in-process), capabilities.
+jwt_costs (a JWT access token's verification, in-process), dpop_costs (a DPoP proof's
+verification and the replay store's writes, in-process), capabilities.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -16,6 +18,7 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import django
@@ -31,6 +34,7 @@ from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from shared import (  # noqa: E402
+    _TRANSACTION_CONTROL,
     REDIRECT_URI,
     basic,
     cli,
@@ -87,6 +91,14 @@ JWT_FLAVOURS = {"bearer": ("jwt", "jwt-client"), "client_credentials": ("jwt",)}
 JWT_LIFETIME = 2 * 3600  # minted pools outlive a run, as the opaque ones do
 if JWT:
     CLIENTS["cc-jwt"] = dict(CLIENTS["cc"])
+
+# DPoP (RFC 9449), when this checkout has it (the site installs oauthflow.dpop then). The
+# "dpop" kind: "app"'s user tokens, as the "bearer" kind's, bound to one ES256 key (a pool
+# of DPOP_POOL cycled through), each request with a fresh proof. The variant's client field
+# carries the proof's htu: the view's URL as the server builds it, its port included.
+DPOP = "oauthflow.dpop" in settings.INSTALLED_APPS
+DPOP_POOL = 2000
+DPOP_PATH = "/api/protected/"
 
 # The filler: each row gets its own digest (sha256 of "<tag><n>") and family; shared.bulk_insert
 # runs the INSERT with the indexes dropped and builds them again after.
@@ -186,6 +198,10 @@ def prune() -> dict:
         }
         if OPENID:
             deleted[Authentication._meta.db_table] = Authentication.objects.all().delete()[0]
+        if DPOP:
+            from oauthflow.dpop.models import UsedProof
+
+            deleted[UsedProof._meta.db_table] = UsedProof.objects.all().delete()[0]
     caches["tokens"].clear()
     return {"deleted": deleted}
 
@@ -195,11 +211,21 @@ def _client(label: str) -> tuple[Client, str]:
     return Client.objects.get(pk=entry["pk"]), basic(entry["id"], entry["secret"])
 
 
-def items(kind: str, count: int, client: str | None = None) -> list[tuple[str, str]]:
+def items(
+    kind: str, count: int, client: str | None = None, *, one_token: bool = False
+) -> list[tuple[str, ...]]:
     """``count`` requests of ``kind``, each with fresh credentials where the kind needs them.
     (``client`` is for DOT's two applications; oauthflow has one client per kind, except
     for the openid flavours of authorization_code, ``OPENID_CLIENTS``, and the JWT access
-    token flavours of bearer and client_credentials, ``JWT_FLAVOURS``.)"""
+    token flavours of bearer and client_credentials, ``JWT_FLAVOURS``; for "dpop" it is
+    the proofs' htu, and ``one_token`` has every request present the pool's first token.)"""
+    if kind == "dpop":
+        if not DPOP:
+            raise SystemExit("DPoP (oauthflow.dpop) is not in this checkout")
+        if not client:
+            raise SystemExit("dpop requests need the proofs' htu (the mint's CLIENT field)")
+        key, values = dpop_pool()
+        return dpop_requests(key, values[:1] if one_token else values, count, client)
     now = timezone.now()
     user = get_user_model().objects.get(username="bench-user")
     if client in JWT_FLAVOURS.get(kind, ()):
@@ -335,8 +361,9 @@ def _authentications(codes: list[AuthorizationCode], now) -> None:
     Authentication.objects.bulk_create(rows, batch_size=2000)
 
 
-def _mint_tokens(app: Client, user, count: int, *, with_refresh: bool):
-    """Access tokens (and their refresh tokens), as the authorization_code grant leaves them."""
+def _mint_tokens(app: Client, user, count: int, *, with_refresh: bool, jkt: str = ""):
+    """Access tokens (and their refresh tokens), as the authorization_code grant leaves them
+    (``jkt``: the access tokens bound to that DPoP key, as a request with a proof leaves them)."""
     now = timezone.now()
     access_values, refresh_values, access_rows, refresh_rows = [], [], [], []
     for _ in range(count):
@@ -352,6 +379,7 @@ def _mint_tokens(app: Client, user, count: int, *, with_refresh: bool):
                 scope="read",
                 family=family,
                 expires_at=now + timedelta(hours=2),
+                jkt=jkt,
             )
         )
         if with_refresh:
@@ -645,12 +673,311 @@ def _id_token_parts() -> dict:
     return {name: round(us) for name, us in best.items()}
 
 
+# DPoP ------------------------------------------------------------------------------------
+
+
+def _dpop_pool_path() -> Path:
+    state = Path(os.environ["BENCH_STATE"])
+    return state.with_name(state.stem + "-dpop.json")
+
+
+def dpop_pool():
+    """(the client's ES256 key, DPOP_POOL access token values bound to it). Made once and
+    kept beside the site's state file while its tokens are in the database and live for
+    another hour (``prune`` deletes them: the next call makes a new pool)."""
+    from joserfc.jwk import ECKey
+
+    path = _dpop_pool_path()
+    if path.exists():
+        pool = json.loads(path.read_text())
+        key = ECKey.import_key(pool["key"])
+        live = AccessToken.objects.filter(
+            digest__in=[tokens.digest(v) for v in pool["tokens"]],
+            jkt=key.thumbprint(),
+            expires_at__gt=timezone.now() + timedelta(hours=1),
+        )
+        if live.count() == len(pool["tokens"]):
+            return key, pool["tokens"]
+    key = ECKey.generate_key("P-256", private=True)
+    app, _ = _client("app")
+    user = get_user_model().objects.get(username="bench-user")
+    values, _ = _mint_tokens(app, user, DPOP_POOL, with_refresh=False, jkt=key.thumbprint())
+    path.write_text(json.dumps({"key": key.as_dict(private=True), "tokens": values}))
+    return key, values
+
+
+def dpop_proofs(key, count: int, htu: str, access_tokens: list[str], method: str = "GET"):
+    """``count`` proofs (RFC 9449 §4.2) signed with ``key``: each its own ``jti``, ``htm``
+    ``method``, ``htu``, ``iat`` now, and the ``ath`` of ``access_tokens[i % len]``."""
+    from joserfc import jwt
+
+    from oauthflow.dpop.proof import ath
+
+    alg = "ES256" if key.key_type == "EC" else "RS256"
+    header = {"typ": "dpop+jwt", "alg": alg, "jwk": key.as_dict(private=False)}
+    hashes = [ath(value) for value in access_tokens]
+    proofs = []
+    for i in range(count):
+        claims = {
+            "jti": secrets.token_urlsafe(16),
+            "htm": method,
+            "htu": htu,
+            "iat": int(time.time()),
+            "ath": hashes[i % len(hashes)],
+        }
+        proofs.append(jwt.encode(header, claims, key, algorithms=[alg]))
+    return proofs
+
+
+def dpop_requests(key, values: list[str], count: int, htu: str) -> list[tuple[str, str, str]]:
+    """Request lines of the "dpop" kind: ``Authorization: DPoP <token>`` (the pool cycled
+    through) and a ``DPoP`` header with a fresh proof for that token."""
+    proofs = dpop_proofs(key, count, htu, values)
+    return [
+        (f"DPoP {values[i % len(values)]}", "", f"DPoP: {proof}") for i, proof in enumerate(proofs)
+    ]
+
+
+def dpop_costs() -> dict:
+    """In-process cost of a DPoP proof's check, in µs, and the replay store's writes per
+    request.
+
+    Costs, as ``costs`` measures them but with proofs made beforehand (each is single
+    use): the least of DPOP_ROUNDS interleaved batches of DPOP_BATCH calls of
+    ``oauthflow.dpop.proof.verify`` (method GET, the protected view's URL, ``ath`` of a
+    bound token), each call with the next pre-made proof, replay store included: the
+    database (one INSERT into ``oauthflow_dpop_usedproof``, autocommit on PostgreSQL) and
+    the Redis cache (``DPOP_REPLAY_CACHE="tokens"``, one ``add``); and the checks alone,
+    ``replay.claim`` replaced by a stub, for ES256 and RS256 proofs; then the parts; then
+    the whole protected GET through the site (``django.test.Client``, the view the HTTP
+    rows measure), Bearer with an unbound token against DPoP with a fresh proof, each
+    store, so the HTTP rows' difference can be read against what one request costs alone.
+
+    Writes: requests through the whole site (``django.test.Client``, the protected view)
+    with a fresh proof each, for one token already used (warm): per request, the queries
+    (``CaptureQueriesContext``), the INSERTs into ``oauthflow_dpop_usedproof`` and every
+    call on the Redis cache backend, by operation, with those on the replay store's keys
+    (``replay.KEY_PREFIX``) counted apart; then the last proof sent again (refused).
+    """
+    from unittest import mock
+
+    from django.test import override_settings
+    from joserfc import jws, jwt
+    from joserfc.jwk import RSAKey
+
+    from oauthflow.dpop import proof, replay
+
+    htu = "http://127.0.0.1" + DPOP_PATH
+    key, values = dpop_pool()
+    value = values[0]
+    rsa = RSAKey.generate_key(2048, private=True)
+    base = {
+        k: v for k, v in settings.OAUTHFLOW.items() if k not in ("TOKEN_CACHE", "DPOP_REPLAY_CACHE")
+    }
+    stores = {
+        "database": base,
+        "cache": {**base, "DPOP_REPLAY_CACHE": "tokens"},
+        # TOKEN_CACHE on, as on the +cache server: the replay store falls back to it.
+        "token cache": {**base, "TOKEN_CACHE": "tokens"},
+    }
+    no_store = mock.patch.object(replay, "claim", lambda jkt, jti, lifetime: True)
+    need = (DPOP_ROUNDS + 1) * DPOP_BATCH
+    made = {"ES256": dpop_proofs(key, 3 * need, htu, [value])}
+    made["RS256"] = dpop_proofs(rsa, need, htu, [value])
+    sample = made["ES256"][0]
+    header = jws.extract_compact(sample.encode()).headers()
+    public = proof._public_key(header["jwk"], "ES256")
+    jkt = key.thumbprint()
+    lifetime = 95
+    send = sender("GET", DPOP_PATH)
+    bearer_request = items("bearer", 1)[0]
+
+    def verify(proofs):
+        left = iter(proofs)
+        return lambda: proof.verify(next(left), method="GET", urls=[htu], access_token=value)
+
+    def get(requests):
+        left = iter(requests)
+
+        def call():
+            response = send(*next(left))
+            if response.status_code != 200:  # the timings are of accepted requests
+                raise SystemExit(f"protected GET answered {response.status_code}")
+
+        return call
+
+    def dpop_get():
+        return get(dpop_requests(key, [value], need, htu))
+
+    # name: (what it runs under, one call)
+    calls = {
+        "verify ES256, database store (one INSERT)": (
+            override_settings(OAUTHFLOW=stores["database"]),
+            verify(made["ES256"][:need]),
+        ),
+        "verify ES256, cache store (one Redis add)": (
+            override_settings(OAUTHFLOW=stores["cache"]),
+            verify(made["ES256"][need : 2 * need]),
+        ),
+        "verify ES256, no store (replay.claim stubbed: the checks alone)": (
+            no_store,
+            verify(made["ES256"][2 * need :]),
+        ),
+        "verify RS256 (2048), no store (the checks alone)": (no_store, verify(made["RS256"])),
+        "  the header (jws.extract_compact)": (
+            None,
+            lambda: jws.extract_compact(sample.encode(), registry=proof._REGISTRY),
+        ),
+        "  the key from the jwk (proof._public_key: checks, import)": (
+            None,
+            lambda: proof._public_key(header["jwk"], "ES256"),
+        ),
+        "  the signature and claims (jwt.decode, key imported)": (
+            None,
+            lambda: jwt.decode(sample, public, algorithms=["ES256"], registry=proof._REGISTRY),
+        ),
+        "  the thumbprint (key.thumbprint)": (None, public.thumbprint),
+        "  replay.claim, database store (one INSERT)": (
+            override_settings(OAUTHFLOW=stores["database"]),
+            lambda: replay.claim(jkt, secrets.token_urlsafe(16), lifetime),
+        ),
+        "  replay.claim, cache store (one Redis add)": (
+            override_settings(OAUTHFLOW=stores["cache"]),
+            lambda: replay.claim(jkt, secrets.token_urlsafe(16), lifetime),
+        ),
+        "GET, Bearer (an unbound token), TOKEN_CACHE off": (
+            override_settings(OAUTHFLOW=stores["database"]),
+            get([bearer_request] * need),
+        ),
+        "GET, DPoP, database store": (
+            override_settings(OAUTHFLOW=stores["database"]),
+            dpop_get(),
+        ),
+        "GET, DPoP, cache store (DPOP_REPLAY_CACHE)": (
+            override_settings(OAUTHFLOW=stores["cache"]),
+            dpop_get(),
+        ),
+        "GET, Bearer, TOKEN_CACHE on (a hit)": (
+            override_settings(OAUTHFLOW=stores["token cache"]),
+            get([bearer_request] * need),
+        ),
+        "GET, DPoP, TOKEN_CACHE on (a hit; the replay store too)": (
+            override_settings(OAUTHFLOW=stores["token cache"]),
+            dpop_get(),
+        ),
+    }
+    best = dict.fromkeys(calls, float("inf"))
+    for rnd in range(DPOP_ROUNDS + 1):  # round 0 warms up and is not kept
+        for name, (context, call) in calls.items():
+            with context or contextlib.nullcontext():
+                started = time.perf_counter()
+                for _ in range(DPOP_BATCH):
+                    call()
+                elapsed = time.perf_counter() - started
+            if rnd:
+                best[name] = min(best[name], elapsed / DPOP_BATCH * 1e6)
+    writes = {name: _dpop_writes(options, key, value, htu) for name, options in stores.items()}
+    return {
+        "us": {name: round(us, 1) for name, us in best.items()},
+        "rounds": DPOP_ROUNDS,
+        "batch": DPOP_BATCH,
+        "writes": writes,
+    }
+
+
+DPOP_ROUNDS = 15
+DPOP_BATCH = 100
+#: Methods of Django's cache backends that write.
+_CACHE_WRITES = ("add", "set", "set_many", "touch", "delete", "delete_many", "incr", "decr")
+_CACHE_READS = ("get", "get_many", "has_key", "get_or_set")
+
+
+def _dpop_writes(options: dict, key, value: str, htu: str) -> dict:
+    """Protected GETs with a fresh proof each for one warm token under ``options``: what
+    each wrote to the replay store (see ``dpop_costs``)."""
+    from unittest import mock
+
+    from django.core.cache.backends.redis import RedisCache
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    from oauthflow.dpop import replay
+
+    calls: list[tuple[str, str]] = []
+
+    def recording(name):
+        original = getattr(RedisCache, name)
+
+        def method(self, key_or_map, *args, **kwargs):
+            keys = list(key_or_map) if isinstance(key_or_map, (dict, list, tuple)) else [key_or_map]
+            calls.extend((name, str(k)) for k in keys)
+            return original(self, key_or_map, *args, **kwargs)
+
+        return mock.patch.object(RedisCache, name, method)
+
+    send = sender("GET", DPOP_PATH)
+    warm, counted = 3, 10
+    requests = dpop_requests(key, [value], warm + counted, htu)
+    per_request = []
+    with override_settings(OAUTHFLOW=options):
+        alias = replay.cache_alias()
+        for item in requests[:warm]:
+            send(*item)  # the token read once (and cached, when the token cache is on)
+        patches = [recording(name) for name in (*_CACHE_WRITES, *_CACHE_READS)]
+        for patch in patches:
+            patch.start()
+        try:
+            for item in [*requests[warm:], requests[-1]]:  # the last proof twice: a replay
+                calls.clear()
+                with CaptureQueriesContext(connection) as context:
+                    response = send(*item)
+                sql = [q["sql"] for q in context.captured_queries]
+                work = [s for s in sql if not s.upper().startswith(_TRANSACTION_CONTROL)]
+                inserts = sum("INSERT" in s and "oauthflow_dpop_usedproof" in s for s in sql)
+                replay_ops = [n for n, k in calls if k.startswith(replay.KEY_PREFIX)]
+                replay_cache_writes = sum(n in _CACHE_WRITES for n in replay_ops)
+                per_request.append(
+                    {
+                        "status": response.status_code,
+                        "queries": len(work),
+                        "usedproof_inserts": inserts,
+                        "replay_cache_writes": replay_cache_writes,
+                        "replay_writes": inserts + replay_cache_writes,
+                        "other_cache_writes": sum(
+                            n in _CACHE_WRITES
+                            for n, k in calls
+                            if not k.startswith(replay.KEY_PREFIX)
+                        ),
+                        "cache_calls": dict(Counter(n for n, _ in calls)),
+                    }
+                )
+        finally:
+            for patch in patches:
+                patch.stop()
+    fresh, replayed = per_request[:-1], per_request[-1]
+    return {
+        "requests": len(fresh),
+        "statuses": dict(Counter(str(r["status"]) for r in fresh)),
+        "replay_writes_max": max(r["replay_writes"] for r in fresh),
+        "replay_writes_total": sum(r["replay_writes"] for r in fresh),
+        "usedproof_inserts_max": max(r["usedproof_inserts"] for r in fresh),
+        "replay_cache_writes_max": max(r["replay_cache_writes"] for r in fresh),
+        "other_cache_writes_max": max(r["other_cache_writes"] for r in fresh),
+        "queries_max": max(r["queries"] for r in fresh),
+        "cache_calls": fresh[-1]["cache_calls"],
+        "replayed": replayed,
+        "replay_store": f"cache {alias!r}" if alias else "database",
+    }
+
+
 def capabilities() -> dict:
     return {
         "resource_protection": resource_protection() is not None,
         "cleartokens": "oauthflow_cleartokens" in get_commands(),
         "openid": OPENID,
         "jwt": bool(JWT) and resource_protection() is not None,
+        "dpop": DPOP and resource_protection() is not None,
     }
 
 

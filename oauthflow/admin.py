@@ -165,6 +165,7 @@ class ClientAdminForm(forms.ModelForm):
             "skip_consent",
             "may_introspect",
             "dpop_bound_access_tokens",
+            "require_pushed_authorization_requests",
             "homepage_url",
             "logo_url",
             "post_logout_redirect_uris",
@@ -225,7 +226,10 @@ class ClientAdmin(admin.ModelAdmin):
         (_("Scopes"), {"fields": ("allowed_scopes", "default_scopes")}),
         (_("Resources (APIs)"), {"fields": ("resources",)}),
         (_("Trust"), {"fields": ("skip_consent", "may_introspect")}),
-        (_("Sender-constrained tokens (DPoP)"), {"fields": ("dpop_bound_access_tokens",)}),
+        (
+            _("Hardening"),
+            {"fields": ("require_pushed_authorization_requests", "dpop_bound_access_tokens")},
+        ),
         (
             _("OpenID Connect"),
             {
@@ -264,7 +268,8 @@ class ClientAdmin(admin.ModelAdmin):
     #: clients' (and changing them changes every user's ``sub`` at that client). The
     #: resources decide which APIs accept its tokens: an API that checks JWT access tokens
     #: alone has no other say, and the consent page does not name them. Turning DPoP-only
-    #: off lets the client's tokens be bearer tokens again.
+    #: off lets the client's tokens be bearer tokens again, and PAR-only off lets its
+    #: requests travel in the browser again.
     trust_fields = (
         "client_type",
         "redirect_uris",
@@ -273,6 +278,7 @@ class ClientAdmin(admin.ModelAdmin):
         "skip_consent",
         "may_introspect",
         "dpop_bound_access_tokens",
+        "require_pushed_authorization_requests",
         "post_logout_redirect_uris",
         "backchannel_logout_uri",
         "subject_type",

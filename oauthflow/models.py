@@ -328,6 +328,14 @@ class Client(models.Model):
             "sub. Empty: the host of the redirect URIs, which must then share one host."
         ),
     )
+    require_pushed_authorization_requests = models.BooleanField(
+        _("pushed requests only"),
+        default=False,
+        help_text=_(
+            "Refuse this client's authorization requests unless pushed first (RFC 9126 §6; "
+            "needs oauthflow.par)."
+        ),
+    )
     dpop_bound_access_tokens = models.BooleanField(
         _("DPoP-bound tokens only"),
         default=False,

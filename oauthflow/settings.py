@@ -37,6 +37,8 @@ SECTIONS: dict[str, str] = {
     "Device authorization": "Used when `oauthflow.device` is in `INSTALLED_APPS` "
     "(see [Device authorization](device.md)).",
     "DPoP": "Used when `oauthflow.dpop` is in `INSTALLED_APPS` (see [DPoP](dpop.md)).",
+    "Pushed authorization requests": "Used when `oauthflow.par` is in `INSTALLED_APPS` "
+    "(see [Pushed authorization requests](par.md)).",
     "Operations": "",
     "Policy": "",
 }
@@ -408,6 +410,26 @@ SETTINGS: tuple[Setting, ...] = (
         "proof, shared by every process and API host: one `add` per request. `None`: "
         "`TOKEN_CACHE` if set, else the database (one INSERT per request, cleared by "
         "`oauthflow_cleartokens`). Never a per-process cache.",
+    ),
+    Setting(
+        name="PAR_LIFETIME",
+        default=60,
+        type=int,
+        section="Pushed authorization requests",
+        description="How long a pushed request's `request_uri` waits for the browser "
+        "(`expires_in`, RFC 9126 §2.2). Once a browser brings it, that browser's session "
+        "keeps the request for the sign-in and consent that follow.",
+        bounds=(5, 600),
+        unit="seconds",
+    ),
+    Setting(
+        name="REQUIRE_PUSHED_AUTHORIZATION_REQUESTS",
+        default=False,
+        type=bool,
+        section="Pushed authorization requests",
+        description="Refuse every authorization request that was not pushed first, for "
+        "every client (RFC 9126 §5); the metadata then says "
+        "`require_pushed_authorization_requests`. A client can be held to it alone.",
     ),
     Setting(
         name="CLEARTOKENS_BATCH_SIZE",

@@ -7,7 +7,8 @@ URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``int
 ``authorized-apps``, ``metadata``, ``jwks``, and ``login`` (a sign-in page for sites without
 their own: ``LOGIN_URL = "oauthflow:login"``). With ``oauthflow.oidc`` installed also
 ``userinfo``, ``end-session`` and ``openid-configuration``; with ``oauthflow.device``,
-``device-authorization``, ``device``, ``device-confirm`` and ``device-done``.
+``device-authorization``, ``device``, ``device-confirm`` and ``device-done``; with
+``oauthflow.par``, ``par``.
 """
 
 from django.apps import apps
@@ -32,6 +33,11 @@ if apps.is_installed("oauthflow.oidc"):
     from .oidc.urls import urlpatterns as oidc_urlpatterns
 
     urlpatterns += oidc_urlpatterns
+
+if apps.is_installed("oauthflow.par"):
+    from .par.urls import urlpatterns as par_urlpatterns
+
+    urlpatterns += par_urlpatterns
 
 if apps.is_installed("oauthflow.device"):
     from .device.urls import urlpatterns as device_urlpatterns

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "oauthflow.oidc",
     "oauthflow.device",
     "oauthflow.dpop",
+    "oauthflow.par",
     "tests.testapp",
     # No models and no URLs of its own here: only its templates and static files are found
     # through it. The browser tests mount it with the example site's URLconf.

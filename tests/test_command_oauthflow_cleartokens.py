@@ -63,6 +63,7 @@ def test_expired_and_revoked_rows_go_active_rows_stay(db):
         "device_authorizations": 0,
         "wrong_user_codes": 0,
         "used_dpop_proofs": 0,
+        "pushed_requests": 0,
         "dry_run": False,
     }
     remaining = [*AccessToken.objects.all(), *RefreshToken.objects.all()]
@@ -118,6 +119,7 @@ def test_dry_run_counts_and_deletes_nothing(db):
         "device_authorizations": 0,
         "wrong_user_codes": 0,
         "used_dpop_proofs": 0,
+        "pushed_requests": 0,
         "dry_run": True,
     }
     assert AccessToken.objects.count() == 2 and RefreshToken.objects.count() == 1
@@ -135,6 +137,7 @@ def test_text_report(db):
         "Deleted 0 device authorizations.",
         "Deleted 0 wrong user codes.",
         "Deleted 0 used dpop proofs.",
+        "Deleted 0 pushed requests.",
     ]
     out = io.StringIO()
     call_command("oauthflow_cleartokens", "--dry-run", stdout=out)

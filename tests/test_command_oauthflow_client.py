@@ -460,6 +460,8 @@ def test_delete_with_yes_removes_the_client_and_what_it_holds(db, capsys):
         "authentications": 0,
         # The device flow's requests (oauthflow.device registers its table).
         "device_authorizations": 0,
+        # oauthflow.par's waiting requests.
+        "pushed_requests": 0,
         "consents": 1,
     }
     assert not Client.objects.filter(pk=client.pk).exists()

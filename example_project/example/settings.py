@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "oauthflow.oidc",
     "oauthflow.device",
     "oauthflow.dpop",
+    "oauthflow.par",
     "example",
     # The pretend third-party app at /demo/; it uses the provider only over HTTP.
     "democlient",

@@ -42,6 +42,7 @@ class Registry:
         self._authorization_checks: list[Callable[..., Any]] = []
         self._consent_details: list[Callable[..., list[str]]] = []
         self._token_claims: list[Callable[..., dict[str, Any]]] = []
+        self._request_uri_resolver: Callable[..., Any] | None = None
         self._generation = 0
         # Reentrant: registering the built-ins calls back into _load.
         self._lock = threading.RLock()
@@ -126,7 +127,19 @@ class Registry:
         self._token_claims.append(contribute)
         self._changed()
 
+    def register_request_uri_resolver(self, resolve: Callable[..., Any]) -> None:
+        """What ``request_uri`` at the authorization endpoint names (pushed requests,
+        RFC 9126): ``resolve(request, pairs)`` returns the authorization request's
+        parameters, or raises an Authlib ``OAuth2Error`` (shown on an error page)."""
+        self._load()
+        self._request_uri_resolver = resolve
+        self._changed()
+
     # Reading ------------------------------------------------------------------------------
+
+    def request_uri_resolver(self) -> Callable[..., Any] | None:
+        self._load()
+        return self._request_uri_resolver
 
     def token_claims(self) -> list[Callable[..., dict[str, Any]]]:
         self._load()

@@ -49,7 +49,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
         pairs = parse_params(request.META.get("QUERY_STRING", ""))
         login_mark = dict(pairs).get(prompt_login.PARAMETER)
         pairs = [(k, v) for k, v in pairs if k != prompt_login.PARAMETER]
-        payload = Payload(pairs)
+        # The URL's own parameters name the request (sign-in redirects come back to it);
+        # with request_uri, the parameters themselves come from where it points.
+        payload = Payload(_request_parameters(request, pairs))
         if payload.repeated():
             raise InvalidRequestError("A parameter is repeated.")
     except OAuth2Error as error:
@@ -132,6 +134,19 @@ def authorize(request: HttpRequest) -> HttpResponse:
         },
     )
     return protect(response)
+
+
+def _request_parameters(request: HttpRequest, pairs: list[tuple[str, str]]) -> Any:
+    """The authorization request's parameters: the query's, or those its ``request_uri``
+    names (RFC 9126 §4, through the registry's resolver)."""
+    if not any(key == "request_uri" for key, _ in pairs):
+        return pairs
+    resolve = get_server().registry.request_uri_resolver()
+    if resolve is None:
+        raise OAuth2Error(
+            error="request_uri_not_supported", description="request_uri is not supported."
+        )
+    return resolve(request, pairs)
 
 
 def _to_login(next_url: str, login_hint: str | None) -> HttpResponse:

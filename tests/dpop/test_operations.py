@@ -42,7 +42,7 @@ def test_the_admin_shows_and_sets_dpop_only(admin_client):
     page = admin_client.get(url).content.decode()
 
     assert 'name="dpop_bound_access_tokens"' in page
-    assert "Sender-constrained tokens (DPoP)" in page
+    assert "Hardening" in page
 
 
 def test_the_admin_shows_what_a_token_is_bound_to(admin_client, client, machine, key):

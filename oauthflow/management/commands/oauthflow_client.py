@@ -66,6 +66,8 @@ def client_data(client: Client) -> dict[str, Any]:
         "may_introspect": client.may_introspect,
         # DPoP (oauthflow.dpop): token requests without a proof are refused.
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        # PAR (oauthflow.par): authorization requests must be pushed first.
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "homepage_url": client.homepage_url,
         "logo_url": client.logo_url,
         # OpenID Connect.
@@ -249,6 +251,12 @@ class Command(BaseCommand):
             help="May call the token introspection endpoint (RFC 7662).",
         )
         create.add_argument(
+            "--require-par",
+            action="store_true",
+            help="Refuse its authorization requests unless pushed first (RFC 9126; needs "
+            "oauthflow.par).",
+        )
+        create.add_argument(
             "--dpop",
             action="store_true",
             help="Refuse its token requests without a DPoP proof: its tokens are always "
@@ -332,6 +340,7 @@ class Command(BaseCommand):
             skip_consent=options["skip_consent"],
             may_introspect=options["introspect"],
             dpop_bound_access_tokens=options["dpop"],
+            require_pushed_authorization_requests=options["require_par"],
             homepage_url=options["homepage"],
             post_logout_redirect_uris="\n".join(options["post_logout_redirect_uris"]),
             backchannel_logout_uri=options["backchannel_logout_uri"],

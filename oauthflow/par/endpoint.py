@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -22,6 +24,8 @@ from .models import PushedRequest
 URN_PREFIX = "urn:ietf:params:oauth:request_uri:"
 #: What client authentication adds to the form: not part of the authorization request.
 _CLIENT_AUTH = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
+#: Most a pushed request may hold, its parameters as JSON (real ones are under 2 KB).
+MAX_STORED = 16_384
 
 
 class PushedAuthorizationEndpoint:
@@ -61,9 +65,13 @@ class PushedAuthorizationEndpoint:
         data = request.payload.datalist
         if "request_uri" in data:
             raise InvalidRequestError("A pushed request cannot itself name a request_uri.")
-        named = data.get("client_id", [client.client_id])
-        if named != [client.client_id]:
-            raise InvalidRequestError("The client_id is not the authenticated client's.")
+        if "request" in data:
+            raise OAuth2Error(
+                error="request_not_supported", description="Request objects are not supported."
+            )
+        if data.get("client_id") != [client.client_id]:
+            # RFC 9126 §2.1: the authorization request's client_id, the authenticated one.
+            raise InvalidRequestError("Send client_id: the authenticated client's.")
         pairs = [
             (key, value)
             for key, values in data.items()
@@ -72,6 +80,9 @@ class PushedAuthorizationEndpoint:
         ]
         pairs.insert(0, ("client_id", client.client_id))
         _validate(self.server, request, pairs)
+        pairs = _bind_to_dpop_key(request, pairs)
+        if len(json.dumps(pairs)) > MAX_STORED:
+            raise InvalidRequestError("The pushed request is too large.")
 
         lifetime = oauthflow_settings.PAR_LIFETIME
         request_uri = URN_PREFIX + secrets.token_urlsafe(32)
@@ -104,3 +115,48 @@ def _validate(server: Any, request: OAuth2Request, pairs: list[tuple[str, str]])
         error.redirect_uri = None
         error.state = None
         raise
+
+
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def _bind_to_dpop_key(request: OAuth2Request, pairs: list[tuple[str, str]]) -> list[Any]:
+    """RFC 9449 §10.1: a DPoP proof sent with the push binds the code to its key, as
+    ``dpop_jkt`` would, and must agree with a ``dpop_jkt`` sent too."""
+    from django.apps import apps
+
+    named = dict(pairs).get("dpop_jkt")
+    if named is not None and not _THUMBPRINT.fullmatch(named):
+        raise InvalidRequestError("dpop_jkt is not a JWK SHA-256 thumbprint.")
+    value = request.headers.get("DPoP")
+    if value is None or not apps.is_installed("oauthflow.dpop"):
+        return pairs
+    from django.urls import reverse
+
+    from ..dpop import nonce, proof
+    from ..dpop.errors import InvalidDPoPProofError, UseDPoPNonceError
+
+    django_request = request.django_request
+    issuer_url = _issuer(django_request) + reverse("oauthflow:par")
+    try:
+        checked = proof.verify(
+            value,
+            method="POST",
+            urls=[issuer_url, proof.request_url(django_request)],
+            expected_jkt=named,
+        )
+    except proof.NonceRequired as error:
+        raise UseDPoPNonceError(nonce.current(), str(error)) from None
+    except proof.WrongKey:
+        raise InvalidDPoPProofError("The DPoP proof's key is not dpop_jkt.") from None
+    except proof.ProofError as error:
+        raise InvalidDPoPProofError(str(error)) from None
+    if named is None:
+        pairs = [*pairs, ("dpop_jkt", checked.jkt)]
+    return pairs
+
+
+def _issuer(request: Any) -> str:
+    from ..server.authorization_server import get_server
+
+    return str(get_server().issuer(request))

@@ -1,16 +1,22 @@
 """The authorization endpoint's ``request_uri`` (RFC 9126 §4).
 
 The first authorization request naming a live ``request_uri`` of its ``client_id`` uses
-the pushed request up (a conditional UPDATE: of two browsers, one wins) and keeps its
-parameters in that browser's session, under the ``request_uri``'s digest: the sign-in
-and the consent form that follow come back to the same URL, and a reload works (§4 allows
-it), until ``SESSION_LIFETIME``. Another browser presenting it is refused. Parameters in
-the URL besides ``client_id`` and ``request_uri`` are ignored.
+the pushed request up (a conditional UPDATE: of two browsers, one wins) and binds it to
+that browser's session, which keeps only the reference's digest: the parameters stay in
+the database row, never in a cookie. The sign-in and the consent form that follow come
+back to the same URL, and a reload works (§4 allows it), until the authorization
+response is sent (then the session forgets it) or ``SESSION_LIFETIME`` ends. Another
+browser presenting it is refused. Parameters in the URL besides ``client_id`` and
+``request_uri`` are ignored.
+
+Signing in as another account in the middle of the flow starts a new session (Django's
+``login``), which no longer holds the reference: the client must push again.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
@@ -32,6 +38,9 @@ class InvalidRequestUriError(OAuth2Error):
     error = "invalid_request_uri"
 
 
+_REFUSED = "The request_uri is unknown, expired, already used, or another client's."
+
+
 def resolve(request: Any, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     query = dict(pairs)
     client_id = query.get("client_id")
@@ -41,63 +50,79 @@ def resolve(request: Any, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]
     if not request_uri.startswith(URN_PREFIX) or len(request_uri) > 200:
         raise InvalidRequestUriError("The request_uri is not one this server issued.")
     digest = tokens.digest(request_uri)
-    kept = _from_session(request, digest)
-    if kept is None:
-        kept = _use(digest, client_id)
-        _keep(request, digest, kept)
-    if dict(kept).get("client_id") != client_id:
-        raise InvalidRequestUriError("The request_uri is not this client's.")
+    if _held(request, digest):
+        params = _params_of_used(digest, client_id)
+    else:
+        params = _use(digest, client_id)
+        _hold(request, digest)
     request.oauthflow_pushed = True
-    return [(str(k), str(v)) for k, v in kept]
+    request.oauthflow_pushed_digest = digest
+    if request.method == "POST" and request.POST.get("decision") in ("allow", "deny"):
+        # The consent form's answer ends the flow: forget it now, before the response.
+        forget(None, request)
+    return [(str(k), str(v)) for k, v in params]
 
 
 def _use(digest: str, client_id: str) -> list[Any]:
     now = timezone.now()
-    found = PushedRequest.objects.filter(
-        digest=digest, client__client_id=client_id, used_at__isnull=True, expires_at__gt=now
-    )
-    pushed = found.select_related(None).values_list("pk", "parameters").first()
-    if pushed is None or not PushedRequest.objects.filter(
-        pk=pushed[0], used_at__isnull=True
-    ).update(used_at=now):
-        raise InvalidRequestUriError(
-            "The request_uri is unknown, expired, already used, or another client's."
+    found = (
+        PushedRequest.objects.filter(
+            digest=digest, client__client_id=client_id, used_at__isnull=True, expires_at__gt=now
         )
-    return list(pushed[1])
+        .values_list("pk", "parameters")
+        .first()
+    )
+    # The row now lives as long as the browser may come back to it.
+    if found is None or not PushedRequest.objects.filter(pk=found[0], used_at__isnull=True).update(
+        used_at=now, expires_at=now + timedelta(seconds=SESSION_LIFETIME)
+    ):
+        raise InvalidRequestUriError(_REFUSED)
+    return list(found[1])
 
 
-def _from_session(request: Any, digest: str) -> list[Any] | None:
+def _params_of_used(digest: str, client_id: str) -> list[Any]:
+    found = (
+        PushedRequest.objects.filter(
+            digest=digest,
+            client__client_id=client_id,
+            used_at__isnull=False,
+            expires_at__gt=timezone.now(),
+        )
+        .values_list("parameters", flat=True)
+        .first()
+    )
+    if found is None:
+        raise InvalidRequestUriError(_REFUSED)
+    return list(found)
+
+
+def _entries(request: Any) -> dict[str, float]:
     entries = request.session.get(SESSION_KEY)
     if not isinstance(entries, dict):
-        return None
-    entry = entries.get(digest)
-    if not isinstance(entry, dict) or entry.get("until", 0) < time.time():
-        return None
-    params = entry.get("params")
-    return params if isinstance(params, list) else None
-
-
-def _keep(request: Any, digest: str, params: list[Any]) -> None:
-    entries = request.session.get(SESSION_KEY)
-    if not isinstance(entries, dict):
-        entries = {}
+        return {}
     now = time.time()
-    entries = {k: v for k, v in entries.items() if isinstance(v, dict) and v.get("until", 0) > now}
-    entries[digest] = {"params": params, "until": now + SESSION_LIFETIME}
+    return {k: v for k, v in entries.items() if isinstance(v, (int, float)) and v > now}
+
+
+def _held(request: Any, digest: str) -> bool:
+    return digest in _entries(request)
+
+
+def _hold(request: Any, digest: str) -> None:
+    entries = _entries(request)
+    entries[digest] = time.time() + SESSION_LIFETIME
     while len(entries) > _SESSION_ENTRIES:
-        entries.pop(min(entries, key=lambda k: entries[k]["until"]))
+        entries.pop(min(entries, key=lambda k: entries[k]))
     request.session[SESSION_KEY] = entries
 
 
-def require(request: Any, grant: Any, user: Any) -> None:
-    """An authorization check: a client (or the site) that requires PAR gets nothing for a
-    request that was not pushed (RFC 9126 §5, §6)."""
-    from ..settings import oauthflow_settings
-
-    if getattr(request, "oauthflow_pushed", False):
+def forget(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    """Once the authorization response is sent (allowed or denied, by the consent form or
+    without it), the browser no longer holds the pushed request: a reload or the Back
+    button cannot get a second code. Also a receiver of the authorization signals."""
+    digest = getattr(request, "oauthflow_pushed_digest", None)
+    if digest is None or not hasattr(request, "session"):
         return
-    if (
-        oauthflow_settings.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS
-        or grant.client.require_pushed_authorization_requests
-    ):
-        raise InvalidRequestError("Authorization requests must be pushed first (PAR).")
+    entries = _entries(request)
+    if entries.pop(digest, None) is not None:
+        request.session[SESSION_KEY] = entries

@@ -23,6 +23,7 @@ from ..adapter import get_adapter
 from ..models import Client, Consent
 from ..server.authorization_server import get_server
 from ..server.request import Payload, check_transport, parse_params
+from ..settings import oauthflow_settings
 from .pages import error_page, protect, unavailable_page
 
 #: Said in JSON to clients (English, ASCII: RFC 6749 §5.2) and, translated, on the page.
@@ -64,11 +65,22 @@ def authorize(request: HttpRequest) -> HttpResponse:
         grant = server.get_consent_grant(oauth_request, end_user=user)
     except OAuth2Error as error:
         return _error_response(request, oauth_request, error)
+    pushed = getattr(request, "oauthflow_pushed", False)
+    if not pushed and (
+        oauthflow_settings.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS
+        or grant.client.require_pushed_authorization_requests
+    ):
+        # RFC 9126 §4: before anything else, signed in or not; refused here in the core,
+        # so it holds even where oauthflow.par is not installed.
+        return _redirect_error(
+            request, grant, "invalid_request", "Authorization requests must be pushed first (PAR)."
+        )
 
     prompt = set(payload.data.get("prompt", "").split())
     if "none" in prompt and len(prompt) > 1:
         return _redirect_error(request, grant, "invalid_request", "prompt=none stands alone.")
-    login_hint = payload.data.get("login_hint")
+    # A pushed request's parameters stay out of URLs, the sign-in page's included.
+    login_hint = None if pushed else payload.data.get("login_hint")
     if user is None:
         if "none" in prompt:
             return _redirect_error(request, grant, "login_required", "The user is not signed in.")
@@ -141,6 +153,9 @@ def _request_parameters(request: HttpRequest, pairs: list[tuple[str, str]]) -> A
     names (RFC 9126 §4, through the registry's resolver)."""
     if not any(key == "request_uri" for key, _ in pairs):
         return pairs
+    if request.method == "HEAD":
+        # A link checker's HEAD must not use a single-use reference up.
+        raise InvalidRequestError("Use GET with request_uri.")
     resolve = get_server().registry.request_uri_resolver()
     if resolve is None:
         raise OAuth2Error(

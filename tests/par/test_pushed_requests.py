@@ -237,3 +237,142 @@ def test_oauthflow_client_and_the_admin_set_par_only(admin_client, capsys):
     assert data["require_pushed_authorization_requests"] is True
     page = admin_client.get(reverse("admin:oauthflow_client_change", args=[created.pk]))
     assert 'name="require_pushed_authorization_requests"' in page.content.decode()
+
+
+# What a security review found ------------------------------------------------------------
+
+
+def test_without_a_resolver_request_uri_is_not_supported_and_par_only_clients_are_refused(
+    client, signed_in, monkeypatch
+):
+    from oauthflow.server.registry import registry
+
+    strict = factories.ClientFactory(require_pushed_authorization_requests=True)
+    request_uri = push(client, strict, verifier=new_verifier()).json()["request_uri"]
+    monkeypatch.setattr(registry, "_request_uri_resolver", None)  # oauthflow.par not installed
+    from tests.oauth_helpers import authorize_url
+
+    assert signed_in.get(by_reference(strict, request_uri)).status_code == 400
+    plain = signed_in.get(authorize_url(strict, verifier=new_verifier()))
+    assert query_of(plain["Location"])["error"] == "invalid_request"
+
+
+def test_par_only_is_refused_before_sign_in(web, settings):
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS": True}
+    from tests.oauth_helpers import authorize_url
+
+    response = Browser().get(authorize_url(web, verifier=new_verifier(), prompt="none"))
+
+    assert query_of(response["Location"])["error"] == "invalid_request"
+
+
+def test_a_pushed_login_hint_stays_out_of_the_login_url(client, web):
+    request_uri = push(
+        client, web, verifier=new_verifier(), login_hint="alice.secret@example.com"
+    ).json()["request_uri"]
+
+    response = Browser().get(by_reference(web, request_uri))
+
+    assert response.status_code == 302
+    assert "login_hint" not in response["Location"] and "secret" not in response["Location"]
+
+
+def test_the_session_holds_no_parameters(client, web, signed_in):
+    request_uri = push(client, web, verifier=new_verifier(), state="s3cret-state").json()[
+        "request_uri"
+    ]
+    signed_in.get(by_reference(web, request_uri))
+
+    held = signed_in.session["oauthflow_par"]
+    assert list(held) == [tokens.digest(request_uri)]
+    assert "s3cret-state" not in str(dict(signed_in.session))
+
+
+def test_after_the_answer_a_reload_gets_no_second_code(client, web, signed_in, committed):
+    request_uri = push(client, web, verifier=new_verifier()).json()["request_uri"]
+    url = by_reference(web, request_uri)
+    signed_in.get(url)
+    with committed():
+        assert signed_in.post(url, {"decision": "allow"}).status_code == 302
+
+    again = signed_in.get(url)
+
+    assert again.status_code == 400
+    assert AuthorizationCode.objects.count() == 1
+
+
+def test_head_does_not_use_the_reference_up(client, web, signed_in):
+    request_uri = push(client, web, verifier=new_verifier()).json()["request_uri"]
+
+    assert signed_in.head(by_reference(web, request_uri)).status_code == 400
+    assert PushedRequest.objects.get().used_at is None
+    assert signed_in.get(by_reference(web, request_uri)).status_code == 200
+
+
+def test_a_push_needs_its_client_id(client, web):
+    data = {
+        k: v for k, v in authorize_params(web, verifier=new_verifier()).items() if k != "client_id"
+    }
+
+    response = post_form(client, PAR, data, HTTP_AUTHORIZATION=basic(web.client_id, web.secret))
+
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_a_request_object_is_not_supported_at_the_push(client, web):
+    response = push(client, web, verifier=new_verifier(), request="eyJ.eyJ.sig")
+
+    assert response.json()["error"] == "request_not_supported"
+
+
+def test_a_huge_push_is_refused(client, web):
+    junk = {f"x{n}": "y" * 4000 for n in range(10)}
+
+    response = push(client, web, verifier=new_verifier(), **junk)
+
+    assert response.json()["error"] == "invalid_request"
+    assert not PushedRequest.objects.exists()
+
+
+def test_a_dpop_proof_at_the_push_binds_the_code(client, web, signed_in):
+    from tests.dpop.helpers import DPoPKey
+
+    key = DPoPKey()
+    data = authorize_params(web, verifier=(verifier := new_verifier()))
+    response = post_form(
+        client,
+        PAR,
+        data,
+        HTTP_AUTHORIZATION=basic(web.client_id, web.secret),
+        HTTP_DPOP=key.proof("http://testserver/oauth/par/"),
+    )
+    request_uri = response.json()["request_uri"]
+    url = by_reference(web, request_uri)
+    signed_in.get(url)
+    code = query_of(signed_in.post(url, {"decision": "allow"})["Location"])["code"]
+
+    assert AuthorizationCode.objects.get().dpop_jkt == key.jkt
+    assert exchange(client, web, code, verifier).json()["error"] == "invalid_grant"
+
+
+def test_a_dpop_proof_disagreeing_with_dpop_jkt_is_refused(client, web):
+    from tests.dpop.helpers import DPoPKey
+
+    key, other = DPoPKey(), DPoPKey()
+    data = authorize_params(web, verifier=new_verifier(), dpop_jkt=other.jkt)
+    response = post_form(
+        client,
+        PAR,
+        data,
+        HTTP_AUTHORIZATION=basic(web.client_id, web.secret),
+        HTTP_DPOP=key.proof("http://testserver/oauth/par/"),
+    )
+
+    assert response.json()["error"] == "invalid_dpop_proof"
+    assert not PushedRequest.objects.exists()
+
+
+def test_a_malformed_dpop_jkt_is_refused_at_the_push(client, web):
+    response = push(client, web, verifier=new_verifier(), dpop_jkt="short")
+
+    assert response.json()["error"] == "invalid_request"

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from .. import signals
 from ..server.registry import registry
 from ..store import cleanup
 from . import resolver
@@ -21,6 +20,4 @@ def _over(now: datetime) -> Q:
 def register() -> None:
     registry.register_endpoint(PushedAuthorizationEndpoint)
     registry.register_request_uri_resolver(resolver.resolve)
-    for signal in (signals.authorization_granted, signals.authorization_denied):
-        signal.connect(resolver.forget, dispatch_uid=f"oauthflow.par.forget.{id(signal)}")
     cleanup.register_table("pushed_requests", PushedRequest, _over)

@@ -57,9 +57,9 @@ def resolve(request: Any, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]
         _hold(request, digest)
     request.oauthflow_pushed = True
     request.oauthflow_pushed_digest = digest
-    if request.method == "POST" and request.POST.get("decision") in ("allow", "deny"):
-        # The consent form's answer ends the flow: forget it now, before the response.
-        forget(None, request)
+    # Called by the authorization endpoint as it answers the client (a code or an error):
+    # the flow ends there, and the browser no longer holds the request.
+    request.oauthflow_answered = lambda: forget(None, request)
     return [(str(k), str(v)) for k, v in params]
 
 
@@ -117,9 +117,9 @@ def _hold(request: Any, digest: str) -> None:
 
 
 def forget(sender: Any, request: Any = None, **kwargs: Any) -> None:
-    """Once the authorization response is sent (allowed or denied, by the consent form or
-    without it), the browser no longer holds the pushed request: a reload or the Back
-    button cannot get a second code. Also a receiver of the authorization signals."""
+    """Once the authorization response is sent (a code, a denial or any error redirect),
+    the browser no longer holds the pushed request: a reload or the Back button cannot
+    get a second answer."""
     digest = getattr(request, "oauthflow_pushed_digest", None)
     if digest is None or not hasattr(request, "session"):
         return

@@ -227,7 +227,17 @@ def _finish(request: HttpRequest, grant: Any, user: Any) -> HttpResponse:
     """Issue the code (user given) or access_denied (user None), as a redirect with iss."""
     server = get_server()
     response = server.create_authorization_response(grant.request, grant_user=user, grant=grant)
-    return server.with_issuer(response, request)
+    return _to_client(server.with_issuer(response, request), request)
+
+
+def _to_client(response: HttpResponse, request: HttpRequest) -> HttpResponse:
+    """An authorization response (a code, or an error) going back to the client: the
+    request is answered, and what kept it for the browser lets it go (a pushed request's
+    ``oauthflow_answered`` callback, set by its resolver)."""
+    answered = getattr(request, "oauthflow_answered", None)
+    if answered is not None:
+        answered()
+    return response
 
 
 def _redirect_error(request: HttpRequest, grant: Any, error: str, description: str) -> HttpResponse:
@@ -244,5 +254,5 @@ def _error_response(request: HttpRequest, oauth_request: Any, error: OAuth2Error
     if error.redirect_uri:
         server = get_server()
         response = server.handle_error_response(oauth_request, error)
-        return server.with_issuer(response, request)
+        return _to_client(server.with_issuer(response, request), request)
     return error_page(request, error.error, error.get_error_description())

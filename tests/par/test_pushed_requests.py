@@ -376,3 +376,16 @@ def test_a_malformed_dpop_jkt_is_refused_at_the_push(client, web):
     response = push(client, web, verifier=new_verifier(), dpop_jkt="short")
 
     assert response.json()["error"] == "invalid_request"
+
+
+def test_an_error_redirect_also_ends_the_pushed_request(client, web, user):
+    request_uri = push(client, web, verifier=new_verifier(), prompt="none").json()["request_uri"]
+    browser = Browser()
+    first = browser.get(by_reference(web, request_uri))
+    assert query_of(first["Location"])["error"] == "login_required"
+    browser.force_login(user)
+
+    again = browser.get(by_reference(web, request_uri))
+
+    assert again.status_code == 400
+    assert not AuthorizationCode.objects.exists()

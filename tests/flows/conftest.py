@@ -17,10 +17,9 @@ import pytest
 import requests
 
 from tests import factories
+from tests.flows.node_script import NODE_DIR
 
 PASSWORD = "correct horse battery staple"
-#: The Node.js scripts (openid-client) and the packages package-lock.json pins.
-NODE_DIR = Path(__file__).parent / "node"
 
 
 class Browser:

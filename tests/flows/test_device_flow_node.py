@@ -19,13 +19,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import queue
 import re
 import subprocess
 import tempfile
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -34,10 +31,10 @@ from oauthflow.device.models import DeviceAuthorization
 from oauthflow.models import AccessToken, RefreshToken
 from oauthflow.subjects import public_subject
 from tests import factories
+from tests.flows.node_script import NodeScript
 
 pytestmark = pytest.mark.live
 
-NODE_DIR = Path(__file__).parent / "node"
 GRANTS = "urn:ietf:params:oauth:grant-type:device_code refresh_token"
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 #: How long one event may take to come (a discovery, a poll after its interval...).
@@ -46,39 +43,17 @@ EVENT_TIMEOUT = 15
 USER_CODE = re.compile(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}")
 
 
-class Device:
+class Device(NodeScript):
     """The running device.mjs; ``device.next()`` is its next JSON line (an event)."""
 
     def __init__(self, node: str, stderr, **settings):
-        self.stderr = stderr
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed command)
-            [node, "device.mjs"],
-            cwd=NODE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            bufsize=1,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
+        super().__init__(node, "device.mjs", stderr, EVENT_TIMEOUT)
         self.events: list[dict] = []
-        threading.Thread(target=self._read, daemon=True).start()
         self.process.stdin.write(json.dumps(settings) + "\n")
         self.process.stdin.close()
 
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.put(line)
-        self.lines.put("")
-
     def next(self) -> dict:
-        try:
-            line = self.lines.get(timeout=EVENT_TIMEOUT)
-        except queue.Empty:
-            pytest.fail(f"device.mjs said nothing in {EVENT_TIMEOUT} s{self._log()}")
-        if not line:
-            pytest.fail(f"device.mjs exited after {self.events}{self._log()}")
-        event = json.loads(line)
+        event = self.next_line(f"after {self.events}")
         event["at"] = time.monotonic()
         self.events.append(event)
         return event
@@ -96,12 +71,7 @@ class Device:
         try:
             return self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"device.mjs did not exit{self._log()}")
-
-    def _log(self) -> str:
-        self.stderr.flush()
-        self.stderr.seek(0)
-        return "\nstderr:\n" + self.stderr.read()
+            pytest.fail(f"device.mjs did not exit{self.log()}")
 
     def close(self) -> None:
         if self.process.poll() is None:

@@ -22,12 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import queue
-import subprocess
-import tempfile
-import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import jwt
@@ -37,11 +32,11 @@ import requests
 from oauthflow import tokens
 from oauthflow.models import AccessToken, AuthorizationCode, RefreshToken, Resource
 from tests import factories
+from tests.flows.node_script import NodeScript, running
 from tests.oauth_helpers import query_of
 
 pytestmark = pytest.mark.live
 
-NODE_DIR = Path(__file__).parent / "node"
 #: How long one step may take (a discovery, a token request retried with a nonce...).
 STEP_TIMEOUT = 15
 ALGORITHMS = ["ES256", "ES384", "PS256", "RS256"]
@@ -53,77 +48,12 @@ PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
 
 
-class DPoPClient:
-    """The running dpop.mjs: ``client.step(op, **fields)`` sends one request, returns the
-    reply."""
-
-    def __init__(self, node: str, stderr):
-        self.stderr = stderr
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed command)
-            [node, "dpop.mjs"],
-            cwd=NODE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            bufsize=1,
-        )
-        self.replies: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.replies.put(line)
-        self.replies.put("")
-
-    def step(self, op: str, **fields) -> dict:
-        self.process.stdin.write(json.dumps({"op": op, **fields}) + "\n")
-        self.process.stdin.flush()
-        try:
-            line = self.replies.get(timeout=STEP_TIMEOUT)
-        except queue.Empty:
-            pytest.fail(f"dpop.mjs gave no reply to {op!r} in {STEP_TIMEOUT} s{self._log()}")
-        if not line:
-            pytest.fail(f"dpop.mjs exited during {op!r}{self._log()}")
-        return json.loads(line)
-
-    def ok(self, op: str, **fields) -> dict:
-        reply = self.step(op, **fields)
-        assert reply["ok"], f"{op}: {reply['error']}"
-        return reply
-
-    def refused(self, op: str, **fields) -> dict:
-        """The step must fail; its error."""
-        reply = self.step(op, **fields)
-        assert not reply["ok"], f"{op} should have been refused: {reply}"
-        return reply["error"]
-
-    def exchanges(self) -> list[dict]:
-        """The HTTP exchanges since the last call, as the script's customFetch saw them."""
-        return self.ok("exchanges")["exchanges"]
-
-    def _log(self) -> str:
-        self.stderr.flush()
-        self.stderr.seek(0)
-        return "\nstderr:\n" + self.stderr.read()
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture
 def dpop_client(node):
-    with tempfile.TemporaryFile("w+") as stderr:
-        started = DPoPClient(node, stderr)
-        try:
-            yield started
-        finally:
-            started.close()
+    """The running dpop.mjs: ``dpop_client.step(op, **fields)`` sends one request,
+    returns the reply."""
+    with running(node, "dpop.mjs", STEP_TIMEOUT) as started:
+        yield started
 
 
 # Independent checks, with PyJWT, hashlib and json only --------------------------------------
@@ -237,7 +167,7 @@ def only(exchanges: list[dict], method: str, url: str) -> list[dict]:
     return [e for e in exchanges if e["method"] == method and e["url"] == url]
 
 
-def new_key(dpop_client: DPoPClient, name: str, alg: str = "ES256") -> str:
+def new_key(dpop_client: NodeScript, name: str, alg: str = "ES256") -> str:
     """A key pair the library makes; its thumbprint, as this module computes it (and the
     library agrees)."""
     made = dpop_client.ok("key", name=name, alg=alg)

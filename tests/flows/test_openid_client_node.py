@@ -19,11 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
-import subprocess
-import tempfile
-import threading
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -31,81 +26,20 @@ import pytest
 from oauthflow.models import AccessToken
 from oauthflow.subjects import pairwise_subject, public_subject
 from tests import factories
+from tests.flows.node_script import running
 from tests.oauth_helpers import query_of
 
 pytestmark = pytest.mark.live
 
-NODE_DIR = Path(__file__).parent / "node"
 #: How long one step may take (a discovery, a token exchange with a JWKS fetch...).
 STEP_TIMEOUT = 20
 
 
-class RelyingParty:
-    """The running rp.mjs: ``rp.step(op, **fields)`` sends one request, returns the reply."""
-
-    def __init__(self, node: str, stderr):
-        self.stderr = stderr
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed command)
-            [node, "rp.mjs"],
-            cwd=NODE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            bufsize=1,
-        )
-        self.replies: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.replies.put(line)
-        self.replies.put("")
-
-    def step(self, op: str, **fields) -> dict:
-        self.process.stdin.write(json.dumps({"op": op, **fields}) + "\n")
-        self.process.stdin.flush()
-        try:
-            line = self.replies.get(timeout=STEP_TIMEOUT)
-        except queue.Empty:
-            pytest.fail(f"rp.mjs gave no reply to {op!r} in {STEP_TIMEOUT} s{self._log()}")
-        if not line:
-            pytest.fail(f"rp.mjs exited during {op!r}{self._log()}")
-        return json.loads(line)
-
-    def ok(self, op: str, **fields) -> dict:
-        reply = self.step(op, **fields)
-        assert reply["ok"], f"{op}: {reply['error']}"
-        return reply
-
-    def refused(self, op: str, **fields) -> dict:
-        """The step must fail; its error."""
-        reply = self.step(op, **fields)
-        assert not reply["ok"], f"{op} should have been refused: {reply}"
-        return reply["error"]
-
-    def _log(self) -> str:
-        self.stderr.flush()
-        self.stderr.seek(0)
-        return "\nstderr:\n" + self.stderr.read()
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture
 def rp(node):
-    with tempfile.TemporaryFile("w+") as stderr:
-        party = RelyingParty(node, stderr)
-        try:
-            yield party
-        finally:
-            party.close()
+    """The running rp.mjs: ``rp.step(op, **fields)`` sends one request, returns the reply."""
+    with running(node, "rp.mjs", STEP_TIMEOUT) as party:
+        yield party
 
 
 def with_params(url: str, **changes: str | None) -> str:

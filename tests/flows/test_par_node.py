@@ -24,12 +24,6 @@ pinned in tests/flows/node/package-lock.json, are installed on first use.
 
 from __future__ import annotations
 
-import json
-import queue
-import subprocess
-import tempfile
-import threading
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -39,11 +33,11 @@ from oauthflow.models import AccessToken, AuthorizationCode
 from oauthflow.par.models import PushedRequest
 from tests import factories
 from tests.flows.conftest import Browser
+from tests.flows.node_script import running
 from tests.oauth_helpers import query_of
 
 pytestmark = pytest.mark.live
 
-NODE_DIR = Path(__file__).parent / "node"
 #: How long one step may take (a discovery, a push, a token exchange with a JWKS fetch).
 STEP_TIMEOUT = 15
 URN_PREFIX = "urn:ietf:params:oauth:request_uri:"
@@ -59,77 +53,12 @@ PUSHED = {
 }
 
 
-class ParClient:
-    """The running par.mjs: ``client.step(op, **fields)`` sends one request, returns the
-    reply."""
-
-    def __init__(self, node: str, stderr):
-        self.stderr = stderr
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed command)
-            [node, "par.mjs"],
-            cwd=NODE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            bufsize=1,
-        )
-        self.replies: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.replies.put(line)
-        self.replies.put("")
-
-    def step(self, op: str, **fields) -> dict:
-        self.process.stdin.write(json.dumps({"op": op, **fields}) + "\n")
-        self.process.stdin.flush()
-        try:
-            line = self.replies.get(timeout=STEP_TIMEOUT)
-        except queue.Empty:
-            pytest.fail(f"par.mjs gave no reply to {op!r} in {STEP_TIMEOUT} s{self._log()}")
-        if not line:
-            pytest.fail(f"par.mjs exited during {op!r}{self._log()}")
-        return json.loads(line)
-
-    def ok(self, op: str, **fields) -> dict:
-        reply = self.step(op, **fields)
-        assert reply["ok"], f"{op}: {reply['error']}"
-        return reply
-
-    def refused(self, op: str, **fields) -> dict:
-        """The step must fail; its error."""
-        reply = self.step(op, **fields)
-        assert not reply["ok"], f"{op} should have been refused: {reply}"
-        return reply["error"]
-
-    def exchanges(self) -> list[dict]:
-        """The HTTP exchanges since the last call, as the script's customFetch saw them."""
-        return self.ok("exchanges")["exchanges"]
-
-    def _log(self) -> str:
-        self.stderr.flush()
-        self.stderr.seek(0)
-        return "\nstderr:\n" + self.stderr.read()
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture
 def par_client(node):
-    with tempfile.TemporaryFile("w+") as stderr:
-        started = ParClient(node, stderr)
-        try:
-            yield started
-        finally:
-            started.close()
+    """The running par.mjs: ``par_client.step(op, **fields)`` sends one request, returns
+    the reply."""
+    with running(node, "par.mjs", STEP_TIMEOUT) as started:
+        yield started
 
 
 def discover(par_client, issuer: str, client_app, auth: str, algorithm: str = "oidc") -> dict:

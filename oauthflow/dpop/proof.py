@@ -45,6 +45,8 @@ _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_LENGTH = 4096
 #: Seconds a proof's iat may lie in the future (clock skew).
 FUTURE_LEEWAY = 30
+#: A SHA-256 JWK thumbprint, base64url without padding (RFC 7638): what ``dpop_jkt`` is.
+THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 _MIN_RSA_BITS = 2048
 _MAX_RSA_BITS = 4096
 _SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")

@@ -9,20 +9,19 @@ a bare Bearer one (§7.2). A bound token sent as Bearer is refused by the Bearer
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.http import HttpRequest
 
 from ..resource.errors import InvalidToken, SchemeError
+from ..resource.rfc6750 import credentials_in_header, format_challenge
 from ..resource.schemes import Scheme
 from . import nonce, proof
 
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-_CREDENTIALS = re.compile(r"([^ \t]+)(?:[ \t]+(.*))?", re.DOTALL)
+#: Longer tokens are refused unread (a JWT access token with cnf is far shorter).
 _MAX_CREDENTIAL_LENGTH = 8192
-_UNSAFE = re.compile(r'[^\x20-\x7e]|["\\]')
+_INVALID = "The Authorization header is not a valid DPoP token."
 
 INVALID_DPOP_PROOF = "invalid_dpop_proof"
 USE_DPOP_NONCE = "use_dpop_nonce"
@@ -32,22 +31,15 @@ class DPoPScheme(Scheme):
     name: ClassVar[str] = "DPoP"
 
     def credentials(self, request: HttpRequest) -> str | None:
-        header = request.META.get("HTTP_AUTHORIZATION")
-        if not header:
-            return None
-        match = _CREDENTIALS.fullmatch(header.strip(" \t"))
-        if match is None or match[1].lower() != "dpop":
-            return None
-        value = (match[2] or "").strip(" \t")
-        if len(value) > _MAX_CREDENTIAL_LENGTH or not _B64TOKEN.fullmatch(value):
-            raise InvalidToken("The Authorization header is not a valid DPoP token.")
-        return value
+        return credentials_in_header(
+            request, self.name, max_length=_MAX_CREDENTIAL_LENGTH, description=_INVALID
+        )
 
     def check(self, request: HttpRequest, token: Any) -> None:
         bound = str(getattr(token, "jkt", "") or "")
         if not bound:
             raise InvalidToken("This access token is not bound to a DPoP key: use Bearer.")
-        presented = _presented_token(request)
+        presented = self.credentials(request) or ""  # read, and checked, already
         try:
             proof.verify(
                 request.headers.get("DPoP"),
@@ -82,10 +74,4 @@ class DPoPScheme(Scheme):
         scope = " ".join(scopes)
         if scope:
             params.append(("scope", scope))
-        return "DPoP " + ", ".join(f'{k}="{_UNSAFE.sub("", v)}"' for k, v in params)
-
-
-def _presented_token(request: HttpRequest) -> str:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    match = _CREDENTIALS.fullmatch(header.strip(" \t"))
-    return (match[2] or "").strip(" \t") if match else ""
+        return format_challenge(self.name, params)

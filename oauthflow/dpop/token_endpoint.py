@@ -17,9 +17,9 @@ What a request must prove:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
 from django.urls import reverse
 
@@ -27,9 +27,6 @@ from ..models import AuthorizationCode
 from ..server.binding import TOKEN_REQUEST_VALIDATED
 from . import nonce, proof
 from .errors import InvalidDPoPProofError, UseDPoPNonceError
-
-#: A SHA-256 JWK thumbprint, base64url without padding (RFC 7638).
-_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class DPoPExtension:
@@ -54,20 +51,13 @@ class DPoPExtension:
             if bound:
                 raise InvalidGrantError("This grant is bound to a DPoP key: send a proof.")
             return
-        django_request = request.django_request
-        try:
-            checked = proof.verify(
-                value,
-                method="POST",
-                urls=token_endpoint_urls(django_request),
-                expected_jkt=bound or None,
-            )
-        except proof.NonceRequired as error:
-            raise UseDPoPNonceError(nonce.current(), str(error)) from None
-        except proof.WrongKey:
-            raise InvalidGrantError("This grant is bound to another DPoP key.") from None
-        except proof.ProofError as error:
-            raise InvalidDPoPProofError(str(error)) from None
+        checked = checked_proof(
+            value,
+            request.django_request,
+            "oauthflow:token",
+            expected_jkt=bound or None,
+            wrong_key=InvalidGrantError("This grant is bound to another DPoP key."),
+        )
         request.dpop_jkt = checked.jkt
         # A public client's refresh token is bound too; a confidential client's is
         # constrained by its secret already (RFC 9449 §5).
@@ -90,19 +80,45 @@ def _bound_key(request: Any) -> str:
     return ""
 
 
-def token_endpoint_urls(request: Any) -> list[str]:
-    """What a client may name in ``htu``: the token endpoint as the metadata says it is,
-    and as this request reached it."""
+def checked_proof(
+    value: str,
+    request: Any,
+    url_name: str,
+    *,
+    expected_jkt: str | None,
+    wrong_key: OAuth2Error,
+) -> proof.Proof:
+    """A proof sent with a POST to one of the authorization server's endpoints (the
+    token endpoint, the PAR endpoint), or the error that endpoint answers:
+    ``use_dpop_nonce``, ``invalid_dpop_proof``, or ``wrong_key`` for a good proof of
+    another key than ``expected_jkt``."""
+    try:
+        return proof.verify(
+            value,
+            method="POST",
+            urls=endpoint_urls(request, url_name),
+            expected_jkt=expected_jkt,
+        )
+    except proof.NonceRequired as error:
+        raise UseDPoPNonceError(nonce.current(), str(error)) from None
+    except proof.WrongKey:
+        raise wrong_key from None
+    except proof.ProofError as error:
+        raise InvalidDPoPProofError(str(error)) from None
+
+
+def endpoint_urls(request: Any, url_name: str) -> list[str]:
+    """What a client may name in ``htu``: the endpoint as the metadata says it is, and as
+    this request reached it."""
     from ..server.authorization_server import get_server
 
-    path = reverse("oauthflow:token")
-    return [get_server().issuer(request) + path, proof.request_url(request)]
+    return [get_server().issuer(request) + reverse(url_name), proof.request_url(request)]
 
 
 def check_authorization(request: Any, grant: Any, user: Any) -> None:
     """An authorization check: ``dpop_jkt`` (§10), when sent, is a key thumbprint."""
     value = grant.request.payload.data.get("dpop_jkt")
-    if value is not None and not _THUMBPRINT.fullmatch(value):
+    if value is not None and not proof.THUMBPRINT.fullmatch(value):
         raise InvalidRequestError("dpop_jkt is not a JWK SHA-256 thumbprint.")
 
 

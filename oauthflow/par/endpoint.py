@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -117,46 +116,29 @@ def _validate(server: Any, request: OAuth2Request, pairs: list[tuple[str, str]])
         raise
 
 
-_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
 def _bind_to_dpop_key(request: OAuth2Request, pairs: list[tuple[str, str]]) -> list[Any]:
     """RFC 9449 §10.1: a DPoP proof sent with the push binds the code to its key, as
     ``dpop_jkt`` would, and must agree with a ``dpop_jkt`` sent too."""
     from django.apps import apps
 
+    from ..dpop import proof
+
     named = dict(pairs).get("dpop_jkt")
-    if named is not None and not _THUMBPRINT.fullmatch(named):
+    if named is not None and not proof.THUMBPRINT.fullmatch(named):
         raise InvalidRequestError("dpop_jkt is not a JWK SHA-256 thumbprint.")
     value = request.headers.get("DPoP")
     if value is None or not apps.is_installed("oauthflow.dpop"):
         return pairs
-    from django.urls import reverse
+    from ..dpop.errors import InvalidDPoPProofError
+    from ..dpop.token_endpoint import checked_proof
 
-    from ..dpop import nonce, proof
-    from ..dpop.errors import InvalidDPoPProofError, UseDPoPNonceError
-
-    django_request = request.django_request
-    issuer_url = _issuer(django_request) + reverse("oauthflow:par")
-    try:
-        checked = proof.verify(
-            value,
-            method="POST",
-            urls=[issuer_url, proof.request_url(django_request)],
-            expected_jkt=named,
-        )
-    except proof.NonceRequired as error:
-        raise UseDPoPNonceError(nonce.current(), str(error)) from None
-    except proof.WrongKey:
-        raise InvalidDPoPProofError("The DPoP proof's key is not dpop_jkt.") from None
-    except proof.ProofError as error:
-        raise InvalidDPoPProofError(str(error)) from None
+    checked = checked_proof(
+        value,
+        request.django_request,
+        "oauthflow:par",
+        expected_jkt=named,
+        wrong_key=InvalidDPoPProofError("The DPoP proof's key is not dpop_jkt."),
+    )
     if named is None:
         pairs = [*pairs, ("dpop_jkt", checked.jkt)]
     return pairs
-
-
-def _issuer(request: Any) -> str:
-    from ..server.authorization_server import get_server
-
-    return str(get_server().issuer(request))

@@ -71,7 +71,12 @@ def challenge(
     scope = " ".join(scopes)
     if scope:
         params.append(("scope", scope))
-    return "Bearer " + ", ".join(f'{name}="{_quote(value)}"' for name, value in params)
+    return format_challenge("Bearer", params)
+
+
+def format_challenge(scheme: str, params: list[tuple[str, str]]) -> str:
+    """``scheme name="value", ...``, each value quoted safely (any scheme's challenge)."""
+    return scheme + " " + ", ".join(f'{name}="{_quote(value)}"' for name, value in params)
 
 
 def _quote(value: str) -> str:
@@ -91,13 +96,27 @@ def bearer_token(request: HttpRequest) -> str | None:
 
 
 def _from_header(request: HttpRequest) -> str | None:
+    return credentials_in_header(
+        request,
+        "Bearer",
+        max_length=_MAX_CREDENTIAL_LENGTH,
+        description="The Authorization header is not a valid Bearer token.",
+    )
+
+
+def credentials_in_header(
+    request: HttpRequest, scheme: str, *, max_length: int, description: str
+) -> str | None:
+    """The token of an ``Authorization: <scheme> <token>`` header (any scheme), or None
+    when the header names another scheme; InvalidToken (``description``) for a token
+    that is not a b64token of at most ``max_length`` characters."""
     header = request.META.get("HTTP_AUTHORIZATION")
     if not header:
         return None
     match = _CREDENTIALS.fullmatch(header.strip(" \t"))
-    if match is None or match[1].lower() != "bearer":
+    if match is None or match[1].lower() != scheme.lower():
         return None
-    return _well_formed(match[2] or "", "The Authorization header is not a valid Bearer token.")
+    return _well_formed(match[2] or "", description, max_length)
 
 
 def _from_body(request: HttpRequest) -> str | None:
@@ -116,11 +135,13 @@ def _from_body(request: HttpRequest) -> str | None:
         return None
     if len(values) > 1:
         raise InvalidRequest("Send the access_token parameter once.")
-    return _well_formed(values[0], "The access_token parameter is not a valid token.")
+    return _well_formed(
+        values[0], "The access_token parameter is not a valid token.", _MAX_CREDENTIAL_LENGTH
+    )
 
 
-def _well_formed(value: str, description: str) -> str:
+def _well_formed(value: str, description: str, max_length: int) -> str:
     value = value.strip(" \t")
-    if len(value) > _MAX_CREDENTIAL_LENGTH or not _B64TOKEN.fullmatch(value):
+    if len(value) > max_length or not _B64TOKEN.fullmatch(value):
         raise InvalidToken(description)
     return value

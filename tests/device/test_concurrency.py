@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from oauthflow.device import polling, user_code
 from oauthflow.device.models import DeviceAuthorization, UserCodeFailures
 from oauthflow.models import AccessToken, RefreshToken
 from tests import factories
+from tests.concurrent_requests import THREADS, run_concurrently
 from tests.oauth_helpers import token_request
 
 from .conftest import GRANTS
@@ -34,35 +34,7 @@ from .helpers import CONFIRM, DONE, GRANT_TYPE, approve, codes, enter, poll
 
 pytestmark = pytest.mark.postgres
 
-THREADS = 8
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_concurrently(request_once, clients: list | None = None) -> list:
-    """``request_once(http)`` in THREADS threads released together; each thread has its
-    own test client (``clients[i]`` if given, a fresh one if not) and its own database
-    connection, closed at the end. The responses, or the exceptions raised, in order."""
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
-
-    def worker(i: int) -> None:
-        try:
-            http = clients[i] if clients else HttpClient()
-            barrier.wait()
-            results[i] = request_once(http)
-        except Exception as exc:  # recorded, so the assertion shows it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    problems = [r for r in results if isinstance(r, Exception) or r.status_code >= 500]
-    assert not problems, problems
-    return results
 
 
 def answers(results: list) -> list[tuple[int, str | None]]:

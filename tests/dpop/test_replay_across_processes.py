@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
@@ -32,11 +31,11 @@ from django.test import Client as HttpClient
 from oauthflow.dpop.models import UsedProof
 from oauthflow.models import AccessToken
 from tests import factories
+from tests.concurrent_requests import THREADS, run_concurrently
 from tests.oauth_helpers import TOKEN, basic, token_request
 
 from .helpers import TOKEN_URL, DPoPKey
 
-THREADS = 8
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/read/"
 API_URL = "http://testserver/api/read/"
@@ -298,32 +297,6 @@ def test_a_proof_for_the_token_endpoint_is_not_taken_as_used_by_another_key(
 
 
 # Threads: one proof presented eight times at once ---------------------------------------
-
-
-def run_concurrently(request_once) -> list:
-    """``request_once(http)`` in THREADS threads released together, each with its own
-    test client and database connection (closed at the end); the responses, in order."""
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
-
-    def worker(i: int) -> None:
-        try:
-            http = HttpClient()
-            barrier.wait()
-            results[i] = request_once(http)
-        except Exception as exc:  # recorded, so the assertion shows it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    problems = [r for r in results if isinstance(r, Exception) or r.status_code >= 500]
-    assert not problems, problems
-    return results
 
 
 @pytest.mark.postgres

@@ -25,6 +25,8 @@ import { createInterface } from 'node:readline';
 
 import * as client from 'openid-client';
 
+import { describe } from './steps.mjs';
+
 function emit(event) {
   process.stdout.write(JSON.stringify(event) + '\n');
 }
@@ -40,18 +42,6 @@ function summarise(options) {
     parameters: [...new Set(body.keys())].sort(),
     client_id: body.get('client_id'),
   };
-}
-
-function describe(err) {
-  const out = { name: err?.name, code: err?.code, message: err?.message };
-  out.reason = err?.cause instanceof Error ? err.cause.message : err?.message;
-  // ResponseBodyError: the OAuth error response the server sent.
-  if (err?.error !== undefined) out.error = err.error;
-  if (err?.error_description !== undefined) out.error_description = err.error_description;
-  if (err?.status !== undefined) out.status = err.status;
-  // WWWAuthenticateChallengeError (a 401 with WWW-Authenticate): the parsed challenges.
-  if (err?.name === 'WWWAuthenticateChallengeError') out.challenges = err.cause;
-  return out;
 }
 
 async function readSettings() {

@@ -18,9 +18,10 @@
 //       method, URL, Authorization scheme, form body (client_secret masked), and the
 //       response's status, Content-Type, Location and JSON body
 
-import { createInterface } from 'node:readline';
 
 import * as client from 'openid-client';
+
+import { serve } from './steps.mjs';
 
 let config;
 const flows = new Map(); // name -> {verifier, state}
@@ -126,31 +127,4 @@ const steps = {
   },
 };
 
-// An error as the test sees it. openid-client wraps oauth4webapi's errors in a ClientError
-// with a generic message and a code; the wrapped error's message says which check failed.
-function describe(err) {
-  const out = { name: err?.name, code: err?.code, message: err?.message };
-  out.reason = err?.cause instanceof Error ? err.cause.message : err?.message;
-  // ResponseBodyError / AuthorizationResponseError: the OAuth error the server sent.
-  if (err?.error !== undefined) out.error = err.error;
-  if (err?.error_description !== undefined) out.error_description = err.error_description;
-  if (err?.status !== undefined) out.status = err.status;
-  // WWWAuthenticateChallengeError: the challenges of the WWW-Authenticate header.
-  if (err?.name === 'WWWAuthenticateChallengeError') out.challenges = err.cause;
-  return out;
-}
-
-const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of lines) {
-  if (!line.trim()) continue;
-  let reply;
-  try {
-    const request = JSON.parse(line);
-    const step = steps[request.op];
-    if (!step) throw new Error(`unknown op ${request.op}`);
-    reply = { ok: true, ...(await step(request)) };
-  } catch (err) {
-    reply = { ok: false, error: describe(err) };
-  }
-  process.stdout.write(JSON.stringify(reply) + '\n');
-}
+await serve(steps);

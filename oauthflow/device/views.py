@@ -30,8 +30,7 @@ from .. import scope as scopes
 from .. import signals
 from ..models import Consent
 from ..server.authorization_server import get_server
-from ..server.request import check_transport
-from ..views.pages import error_page, protect, unavailable_page
+from ..views.pages import error_page, protect, refused, unavailable_page
 from ..views.token import _client_endpoint
 from . import approval, guessing, user_code
 from .models import DeviceAuthorization
@@ -56,13 +55,8 @@ def _page(view: Any) -> Any:
     @csrf_protect
     @login_required
     def wrapped(request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD", "POST"):
-            response = error_page(request, "invalid_request", _("Use GET or POST."), status=405)
-            response["Allow"] = "GET, HEAD, POST"
-            return response
-        if not check_transport(request):
-            return error_page(request, "invalid_request", _("OAuth requests must use https."))
-        return protect(view(request))
+        refusal = refused(request)
+        return refusal if refusal is not None else protect(view(request))
 
     wrapped.__doc__ = view.__doc__
     wrapped.__name__ = view.__name__

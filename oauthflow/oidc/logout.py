@@ -22,16 +22,15 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import Client
 from ..server.authorization_server import get_server
-from ..server.request import Payload, check_transport, parse_params
+from ..server.request import Payload, parse_params
 from ..store import lookups
-from ..views.pages import error_page, protect, unavailable_page
+from ..views.pages import error_page, protect, refused, unavailable_page
 from . import id_token_hint
 from .authentication import use_ui_locales
 from .subject import subject_for
@@ -54,12 +53,9 @@ CONFIRM = "confirm"
 @unavailable_page
 @csrf_exempt  # relying parties POST here too; the confirmation carries its own proof
 def end_session(request: HttpRequest) -> HttpResponse:
-    if request.method not in ("GET", "HEAD", "POST"):
-        response = error_page(request, "invalid_request", _("Use GET or POST."), status=405)
-        response["Allow"] = "GET, HEAD, POST"
-        return response
-    if not check_transport(request):
-        return error_page(request, "invalid_request", _("OAuth requests must use https."))
+    refusal = refused(request)
+    if refusal is not None:
+        return refusal
     try:
         payload = Payload(parse_params(_source(request)))
         if payload.repeated():

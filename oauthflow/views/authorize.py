@@ -22,9 +22,9 @@ from .. import signals
 from ..adapter import get_adapter
 from ..models import Client, Consent
 from ..server.authorization_server import get_server
-from ..server.request import Payload, check_transport, parse_params
+from ..server.request import Payload, parse_params
 from ..settings import oauthflow_settings
-from .pages import error_page, protect, unavailable_page
+from .pages import error_page, protect, refused, unavailable_page
 
 #: Said in JSON to clients (English, ASCII: RFC 6749 §5.2) and, translated, on the page.
 INSECURE = "OAuth requests must use https."
@@ -40,12 +40,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
     Until the client and redirect URI are verified, every problem is an error page;
     after that, errors go back to the client by redirect with ``state`` and ``iss``.
     """
-    if request.method not in ("GET", "HEAD", "POST"):
-        response = error_page(request, "invalid_request", _("Use GET or POST."), status=405)
-        response["Allow"] = "GET, HEAD, POST"
-        return response
-    if not check_transport(request):
-        return error_page(request, "invalid_request", _("OAuth requests must use https."))
+    refusal = refused(request)
+    if refusal is not None:
+        return refusal
     try:
         pairs = parse_params(request.META.get("QUERY_STRING", ""))
         login_mark = dict(pairs).get(prompt_login.PARAMETER)

@@ -59,3 +59,17 @@ def error_page(
         status=status,
     )
     return protect(response)
+
+
+def refused(request: HttpRequest) -> HttpResponse | None:
+    """The error page for a page request that may not go on: a method other than GET,
+    HEAD or POST (405), or plain http from elsewhere; None when it may."""
+    from ..server.request import check_transport
+
+    if request.method not in ("GET", "HEAD", "POST"):
+        response = error_page(request, "invalid_request", _("Use GET or POST."), status=405)
+        response["Allow"] = "GET, HEAD, POST"
+        return response
+    if not check_transport(request):
+        return error_page(request, "invalid_request", _("OAuth requests must use https."))
+    return None

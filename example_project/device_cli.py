@@ -2,8 +2,8 @@
 """Sign in to the example site from a terminal, as a TV or a command-line tool would:
 the device authorization grant (RFC 8628), over nothing but HTTP.
 
-    python example_project/device_cli.py            # against `make demo` on port 8000
-    python example_project/device_cli.py --site http://127.0.0.1:8500
+    .venv/bin/python example_project/device_cli.py   # against `make demo` on port 8000
+    .venv/bin/python example_project/device_cli.py --site http://127.0.0.1:8500
 
 It asks the site's metadata where the endpoints are, asks for a device code and a user
 code, tells you where to enter the code, polls the token endpoint at the interval the

@@ -75,7 +75,7 @@ class Command(BaseCommand):
             f"  Admin:           {site_url}/admin/  (admin / admin-password)\n"
             f"  Demo client id:  {client.client_id}\n"
             f"  Redirect URI:    {redirect_uri}\n"
-            f"  Device sign-in:  python example_project/device_cli.py --site {site_url}\n"
+            f"  Device sign-in:  .venv/bin/python example_project/device_cli.py --site {site_url}\n"
         )
 
     def _device_client(self) -> None:

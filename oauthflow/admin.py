@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import keys
 from .models import (
+    SECRET_AUTH_METHODS,
     AccessToken,
     AuthorizationCode,
     Client,
@@ -143,6 +144,24 @@ class ClientAdminForm(forms.ModelForm):
     # A URL typed without a scheme means https (Django 6's default; 5.x warns otherwise).
     homepage_url = forms.URLField(required=False, max_length=200, **_HTTPS_BY_DEFAULT)
     logo_url = forms.URLField(required=False, max_length=200, **_HTTPS_BY_DEFAULT)
+    token_endpoint_auth_method = forms.ChoiceField(
+        label=capfirst(Client.token_endpoint_auth_method.field.verbose_name),
+        help_text=Client.token_endpoint_auth_method.field.help_text,
+        # Read when the form is built: what the installed apps registered.
+        choices=lambda: [
+            ("", _("From the client type")),
+            *((m, m) for m in (*SECRET_AUTH_METHODS, "none")),
+            *((m, m) for m in registry.confidential_auth_methods()),
+        ],
+        required=False,
+    )
+    jwks_uri = forms.URLField(
+        label=capfirst(Client.jwks_uri.field.verbose_name),
+        help_text=Client.jwks_uri.field.help_text,
+        required=False,
+        max_length=500,
+        **_HTTPS_BY_DEFAULT,
+    )
     sector_identifier_uri = forms.URLField(
         label=capfirst(Client.sector_identifier_uri.field.verbose_name),
         help_text=Client.sector_identifier_uri.field.help_text,
@@ -174,6 +193,10 @@ class ClientAdminForm(forms.ModelForm):
             "subject_type",
             "sector_identifier_uri",
             "resources",
+            "token_endpoint_auth_method",
+            "jwks",
+            "jwks_uri",
+            "allowed_origins",
         ]
         formfield_callback = _https_by_default
         widgets = {
@@ -223,6 +246,11 @@ class ClientAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "client_id", "client_type", "secret_hint", "is_active")}),
         (_("Redirection and grants"), {"fields": ("redirect_uris", "grant_types")}),
+        (
+            _("Authentication"),
+            {"fields": ("token_endpoint_auth_method", "jwks", "jwks_uri")},
+        ),
+        (_("Browser apps (CORS)"), {"fields": ("allowed_origins",)}),
         (_("Scopes"), {"fields": ("allowed_scopes", "default_scopes")}),
         (_("Resources (APIs)"), {"fields": ("resources",)}),
         (_("Trust"), {"fields": ("skip_consent", "may_introspect")}),
@@ -269,9 +297,14 @@ class ClientAdmin(admin.ModelAdmin):
     #: resources decide which APIs accept its tokens: an API that checks JWT access tokens
     #: alone has no other say, and the consent page does not name them. Turning DPoP-only
     #: off lets the client's tokens be bearer tokens again, and PAR-only off lets its
-    #: requests travel in the browser again.
+    #: requests travel in the browser again. Whoever sets the keys, or the method, can
+    #: authenticate as the client; an allowed origin lets a web page call its endpoints.
     trust_fields = (
         "client_type",
+        "token_endpoint_auth_method",
+        "jwks",
+        "jwks_uri",
+        "allowed_origins",
         "redirect_uris",
         "grant_types",
         "allowed_scopes",
@@ -304,8 +337,9 @@ class ClientAdmin(admin.ModelAdmin):
     # response_add()/response_change() take it off and render the one-time page.
 
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
-        # A new confidential client, or a public one turned confidential, needs a secret.
-        if obj.is_confidential and not obj.has_secret:
+        # A new confidential client, or a public one turned confidential, needs a secret
+        # (unless it authenticates with keys: private_key_jwt).
+        if obj.uses_secret and not obj.has_secret:
             obj.__dict__["_oauthflow_clear_secret"] = obj.set_secret()
         with transaction.atomic():
             super().save_model(request, obj, form, change)
@@ -383,14 +417,15 @@ class ClientAdmin(admin.ModelAdmin):
                 title=_("Rotate client secrets"),
                 question=_(
                     "Each confidential client below gets a new secret; its old secret stops "
-                    "working at once. Public clients have no secret and are skipped."
+                    "working at once. Public clients and clients that authenticate with "
+                    "keys have no secret and are skipped."
                 ),
             )
         issued: list[tuple[Client, str]] = []
         skipped = 0
         with transaction.atomic():
             for client in queryset.select_for_update():
-                if not client.is_confidential:
+                if not client.uses_secret:
                     skipped += 1
                     continue
                 secret = client.set_secret()

@@ -18,7 +18,7 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from .scope import is_valid_scope_token
+from .scope import is_valid_scope_token, known_scopes
 from .settings import DEFAULTS, SETTINGS, Setting
 
 Messages = list[checks.CheckMessage]
@@ -360,12 +360,9 @@ def _check_dpop_nonces_with_drf(typed: Mapping[str, Any]) -> Messages:
 def _check_dpop_replay_cache(typed: Mapping[str, Any]) -> Messages:
     if not apps.is_installed("oauthflow.dpop"):
         return []
-    alias = typed.get("DPOP_REPLAY_CACHE") or typed.get("TOKEN_CACHE")
-    named = "DPOP_REPLAY_CACHE" if typed.get("DPOP_REPLAY_CACHE") else "TOKEN_CACHE"
-    caches = getattr(settings, "CACHES", {})
-    if alias is None:
-        if apps.is_installed("oauthflow"):
-            return []  # the database remembers proofs
+    if not (typed.get("DPOP_REPLAY_CACHE") or typed.get("TOKEN_CACHE")) and not (
+        apps.is_installed("oauthflow")
+    ):
         return [
             checks.Error(
                 _(
@@ -376,16 +373,33 @@ def _check_dpop_replay_cache(typed: Mapping[str, Any]) -> Messages:
                 id="oauthflow.E015",
             )
         ]
+    return _check_replay_cache(typed, "DPOP_REPLAY_CACHE", _("DPoP proof"))
+
+
+def _check_client_assertion_replay_cache(typed: Mapping[str, Any]) -> Messages:
+    if not apps.is_installed("oauthflow.private_key_jwt"):
+        return []
+    return _check_replay_cache(typed, "CLIENT_ASSERTION_REPLAY_CACHE", _("client assertion"))
+
+
+def _check_replay_cache(typed: Mapping[str, Any], setting: str, what: str) -> Messages:
+    """E015/W010 for a replay store (``oauthflow.store.replay``) set by ``setting``, else
+    ``TOKEN_CACHE``, else the database."""
+    named = setting if typed.get(setting) else "TOKEN_CACHE"
+    alias = typed.get(named)
+    caches = getattr(settings, "CACHES", {})
+    if alias is None:
+        return []  # the database remembers them
     if alias not in caches:
         if named == "TOKEN_CACHE":
             return []  # E008 says so
         return [
             checks.Error(
                 _(
-                    "OAUTHFLOW['DPOP_REPLAY_CACHE'] names the cache %(alias)r, "
-                    "which is not in settings.CACHES."
+                    "OAUTHFLOW['%(setting)s'] names the cache %(alias)r, which is not in "
+                    "settings.CACHES."
                 )
-                % {"alias": alias},
+                % {"setting": setting, "alias": alias},
                 id="oauthflow.E015",
             )
         ]
@@ -395,9 +409,9 @@ def _check_dpop_replay_cache(typed: Mapping[str, Any]) -> Messages:
             checks.Error(
                 _(
                     "OAUTHFLOW['%(setting)s'] names %(alias)r, a cache that remembers nothing: "
-                    "every replayed DPoP proof would be accepted."
+                    "every replayed %(what)s would be accepted."
                 )
-                % {"setting": named, "alias": alias},
+                % {"setting": named, "alias": alias, "what": what},
                 id="oauthflow.E015",
             )
         ]
@@ -406,10 +420,10 @@ def _check_dpop_replay_cache(typed: Mapping[str, Any]) -> Messages:
             checks.Warning(
                 _(
                     "OAUTHFLOW['%(setting)s'] names %(alias)r, a cache each process keeps for "
-                    "itself, or one whose add is not atomic: a DPoP proof replayed to another "
+                    "itself, or one whose add is not atomic: a %(what)s replayed to another "
                     "process, or twice at once, may be accepted."
                 )
-                % {"setting": named, "alias": alias},
+                % {"setting": named, "alias": alias, "what": what},
                 hint=_("Use a shared cache (Redis, Memcached), or none: then the database."),
                 id="oauthflow.W010",
             )
@@ -578,6 +592,73 @@ def _check_signing_key_encryption(typed: Mapping[str, Any]) -> Messages:
     return messages
 
 
+#: What OAUTHFLOW['DYNAMIC_REGISTRATION'] may be.
+_REGISTRATION_MODES = (False, "initial_access_token", "open")
+
+
+def _check_dynamic_registration(typed: Mapping[str, Any]) -> Messages:
+    mode = typed.get("DYNAMIC_REGISTRATION", False)
+    messages: Messages = []
+    if mode not in _REGISTRATION_MODES:
+        # True among them: "on" must say whether a token is needed.
+        messages.append(
+            checks.Error(
+                _("OAUTHFLOW['DYNAMIC_REGISTRATION'] is %(mode)r.") % {"mode": mode},
+                hint=_("Set it to False, 'initial_access_token' or 'open'."),
+                id="oauthflow.E016",
+            )
+        )
+    elif mode and not apps.is_installed("oauthflow.registration"):
+        messages.append(
+            checks.Error(
+                _(
+                    "OAUTHFLOW['DYNAMIC_REGISTRATION'] is on, but oauthflow.registration is "
+                    "not in INSTALLED_APPS: there is no registration endpoint."
+                ),
+                hint=_("Add 'oauthflow.registration' to INSTALLED_APPS, after 'oauthflow'."),
+                id="oauthflow.E016",
+            )
+        )
+    registration_scopes = typed.get("REGISTRATION_SCOPES")
+    if registration_scopes is not None and not registration_scopes:
+        # An empty list would leave a registered client no scope to be given.
+        messages.append(
+            checks.Error(
+                _("OAUTHFLOW['REGISTRATION_SCOPES'] is empty: registered clients get no scope."),
+                hint=_("Name the scopes registered clients may have, or None for all of them."),
+                id="oauthflow.E016",
+            )
+        )
+    # SCOPES and what installed capabilities add (openid, profile... with oauthflow.oidc).
+    known = known_scopes() if "SCOPES" in typed else None
+    unknown = [s for s in registration_scopes or () if s not in (known or {})]
+    if unknown and known is not None:
+        messages.append(
+            checks.Error(
+                _("OAUTHFLOW['REGISTRATION_SCOPES'] names scopes not in SCOPES: %(unknown)s.")
+                % {"unknown": ", ".join(map(str, unknown))},
+                id="oauthflow.E016",
+            )
+        )
+    if mode == "open":
+        messages.append(
+            checks.Warning(
+                _(
+                    "OAUTHFLOW['DYNAMIC_REGISTRATION'] is 'open': anyone who can reach "
+                    "/oauth/register/ can register a client, with the name and logo of their "
+                    "choice on the consent page."
+                ),
+                hint=_(
+                    "Use 'initial_access_token' and hand out tokens (manage.py "
+                    "oauthflow_registration_token create), unless open registration is what "
+                    "you mean; then rate-limit the endpoint."
+                ),
+                id="oauthflow.W013",
+            )
+        )
+    return messages
+
+
 # In the order their messages come out (the order before they were split up).
 _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_refresh_lifetimes,
@@ -588,6 +669,7 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_verification_uri,
     _check_token_cache,
     _check_dpop_replay_cache,
+    _check_client_assertion_replay_cache,
     _check_dpop_in_transactions,
     _check_dpop_nonces_with_drf,
     _check_issuer_is_set,
@@ -595,4 +677,5 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_pkce,
     _check_adapter,
     _check_signing_key_encryption,
+    _check_dynamic_registration,
 )

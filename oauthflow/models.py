@@ -93,6 +93,28 @@ def _validate_backchannel_logout_uri(value: str) -> None:
             raise ValidationError(_("A back-channel logout URI is an http(s) URL."))
 
 
+def _validate_jwks(value: str) -> None:
+    from .client_keys import InvalidKeySet, parse_jwks
+
+    if value.strip():
+        try:
+            parse_jwks(value)
+        except InvalidKeySet as error:
+            raise ValidationError(str(error)) from error
+
+
+def _validate_origins(value: str) -> None:
+    from .redirect_uris import origin_problem
+
+    problems = [p for p in (origin_problem(o) for o in value.split()) if p]
+    if problems:
+        raise ValidationError(problems)
+
+
+#: How a client authenticates without the registry's extra methods (RFC 7591 §2).
+SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
 def new_family_id() -> uuid.UUID:
     """A fresh family id, time-ordered in the manner of UUIDv7 (RFC 9562 §5.7).
 
@@ -344,6 +366,40 @@ class Client(models.Model):
             "are always bound to its key (RFC 9449 §5.2; needs oauthflow.dpop)."
         ),
     )
+    # How the client authenticates (RFC 7591 §2). Blank: from the client type, as before
+    # this field existed (a secret, Basic or POST; or none for a public client).
+    token_endpoint_auth_method = models.CharField(
+        _("authentication method"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Blank: client_secret_basic or client_secret_post for a confidential client, "
+            "none for a public one. private_key_jwt: a signed assertion, verified with the "
+            "keys below (RFC 7523; needs oauthflow.private_key_jwt)."
+        ),
+    )
+    jwks = models.TextField(
+        _("public keys (JWK Set)"),
+        blank=True,
+        validators=[_validate_jwks],
+        help_text=_('The client\'s public keys as JSON: {"keys": [...]}. Or a JWKS URI.'),
+    )
+    jwks_uri = models.URLField(
+        _("JWKS URI"),
+        max_length=500,
+        blank=True,
+        help_text=_("Where the provider fetches the client's public keys (https)."),
+    )
+    allowed_origins = models.TextField(
+        _("allowed origins"),
+        blank=True,
+        validators=[_validate_origins],
+        help_text=_(
+            "Web origins (https://app.example) whose pages may call the token, revocation "
+            "and UserInfo endpoints (CORS), one per line. Public clients only. Empty: the "
+            "origins of the https and loopback redirect URIs."
+        ),
+    )
     resources = models.ManyToManyField(
         Resource,
         verbose_name=_("resources"),
@@ -393,7 +449,9 @@ class Client(models.Model):
         self.grant_types = list_to_scope(self.grant_type_list)
         self.allowed_scopes = list_to_scope(scope_to_list(self.allowed_scopes))
         self.default_scopes = list_to_scope(scope_to_list(self.default_scopes))
-        if not self.is_confidential:
+        if not self.uses_secret:
+            # A public client, or one that authenticates with keys: a secret left behind
+            # would be one more credential to leak, and would never be accepted.
             self.secret_digest = ""
             self.secret_hint = ""
             self.legacy_secret_hash = ""
@@ -474,6 +532,8 @@ class Client(models.Model):
             errors.setdefault("sector_identifier_uri", []).append(
                 gettext("The sector identifier URI must use https.")
             )
+        for field, messages in self._auth_method_errors(registry).items():
+            errors.setdefault(field, []).extend(messages)
         known = known_scopes()
         for field in ("allowed_scopes", "default_scopes"):
             unknown = [s for s in scope_to_list(getattr(self, field)) if s not in known]
@@ -493,6 +553,54 @@ class Client(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def _auth_method_errors(self, registry: Any) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        method = self.token_endpoint_auth_method
+        extra = registry.confidential_auth_methods()
+        if method and method not in (*SECRET_AUTH_METHODS, "none", *extra):
+            errors["token_endpoint_auth_method"] = [
+                gettext("Unknown authentication method. Choose from %(known)s.")
+                % {"known": ", ".join([*SECRET_AUTH_METHODS, "none", *extra])}
+            ]
+        elif method == "none" and self.is_confidential:
+            errors["token_endpoint_auth_method"] = [
+                gettext("A confidential client authenticates: choose a method other than none.")
+            ]
+        elif method and method != "none" and not self.is_confidential:
+            errors["token_endpoint_auth_method"] = [
+                gettext("A public client has no credentials: its method is none (or blank).")
+            ]
+        elif method in extra:
+            for field, messages in extra[method](self).items():
+                errors.setdefault(field, []).extend(messages)
+        if self.jwks.strip() and self.jwks_uri:
+            # RFC 7591 §2: the two MUST NOT both be present.
+            errors.setdefault("jwks_uri", []).append(
+                gettext("Register the keys or a JWKS URI, not both.")
+            )
+        if self.jwks_uri and not self._may_fetch(self.jwks_uri):
+            errors.setdefault("jwks_uri", []).append(gettext("The JWKS URI must use https."))
+        if self.allowed_origins.strip() and self.is_confidential:
+            errors.setdefault("allowed_origins", []).append(
+                gettext(
+                    "Only public clients (apps in the browser) get CORS: a confidential "
+                    "client's secret must never be in a web page."
+                )
+            )
+        return errors
+
+    @staticmethod
+    def _may_fetch(url: str) -> bool:
+        # https; plain http only to this machine, and only on a development site.
+        from .redirect_uris import is_loopback_host
+
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "https":
+            return True
+        development = settings.DEBUG or oauthflow_settings.ALLOW_INSECURE_TRANSPORT
+        return scheme == "http" and development and is_loopback_host(parts.hostname)
+
     # Secret -------------------------------------------------------------------------------
 
     def set_secret(self) -> str:
@@ -500,8 +608,11 @@ class Client(models.Model):
 
         The caller saves the client. The old secret stops working at that save.
         """
-        if not self.is_confidential:
-            raise ValueError("A public client has no secret.")
+        if not self.uses_secret:
+            raise ValueError(
+                "This client has no secret: it is public or authenticates with "
+                f"{self.token_endpoint_auth_method}."
+            )
         secret = tokens.generate(tokens.CLIENT_SECRET_PREFIX)
         self.secret_digest = tokens.digest(secret)
         self.secret_hint = tokens.hint(secret)
@@ -516,7 +627,7 @@ class Client(models.Model):
         return bool(self.secret_digest or self.legacy_secret_hash)
 
     def check_client_secret(self, client_secret: str) -> bool:
-        if not self.is_confidential:
+        if not self.uses_secret:
             return False
         if self.secret_digest:
             return tokens.matches(client_secret, self.secret_digest)
@@ -594,10 +705,27 @@ class Client(models.Model):
     def _granted_scope(self, scope: str | None) -> str:
         return list_to_scope(scope_to_list(scope) or self.default_scope_list)
 
+    @property
+    def auth_methods(self) -> tuple[str, ...]:
+        """The ways this client may authenticate: its registered method, or (blank) those
+        its type implies."""
+        # The type decides between none and the rest, even for a row that clean() never
+        # saw: a public client never authenticates with credentials, a confidential one
+        # always does.
+        method = self.token_endpoint_auth_method
+        if not self.is_confidential:
+            return ("none",)
+        if method == "none":
+            return ()
+        return (method,) if method else SECRET_AUTH_METHODS
+
+    @property
+    def uses_secret(self) -> bool:
+        """Whether the client authenticates with a client secret (so has one)."""
+        return self.is_confidential and any(m in SECRET_AUTH_METHODS for m in self.auth_methods)
+
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        if self.is_confidential:
-            return method in ("client_secret_basic", "client_secret_post")
-        return method == "none"
+        return method in self.auth_methods
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code" and GrantType.AUTHORIZATION_CODE in self.grant_type_list

@@ -143,3 +143,39 @@ def match_redirect_uri(requested: str, registered: list[str], *, native_loopback
         if reg is not None and reg["host"] == req["host"] and reg["rest"] == req["rest"]:
             return True
     return False
+
+
+def origin_of(uri: str) -> str | None:
+    """The web origin (RFC 6454) of an https or loopback http URI, as a browser sends it
+    in ``Origin``: ``scheme://host[:port]``, lowercase, without the default port."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if not host or "@" in parts.netloc:
+        return None
+    if scheme == "http" and not is_loopback_host(host):
+        return None
+    if scheme not in ("https", "http"):
+        return None
+    try:  # an IP literal as a browser writes it: 127.0.0.1, [::1]
+        address = ipaddress.ip_address(host)
+        host = f"[{address.compressed}]" if address.version == 6 else address.compressed
+    except ValueError:
+        if not host.isascii() or "*" in host:
+            return None  # a browser sends the xn-- form, and never a wildcard
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def origin_problem(origin: str) -> str | None:
+    """Why ``origin`` cannot be registered as an allowed origin, or None."""
+    if origin_of(origin) != origin:
+        return _(
+            "%(origin)s is not an origin: write scheme://host[:port] in lowercase, with no "
+            "path or trailing slash, using https (or http for a loopback address)."
+        ) % {"origin": origin}
+    return None

@@ -39,6 +39,10 @@ SECTIONS: dict[str, str] = {
     "DPoP": "Used when `oauthflow.dpop` is in `INSTALLED_APPS` (see [DPoP](dpop.md)).",
     "Pushed authorization requests": "Used when `oauthflow.par` is in `INSTALLED_APPS` "
     "(see [Pushed authorization requests](par.md)).",
+    "Client authentication with keys": "Used when `oauthflow.private_key_jwt` is in "
+    "`INSTALLED_APPS` (see [private_key_jwt](private-key-jwt.md)).",
+    "Dynamic client registration": "Used when `oauthflow.registration` is in "
+    "`INSTALLED_APPS` (see [Dynamic client registration](registration.md)).",
     "Operations": "",
     "Policy": "",
 }
@@ -430,6 +434,70 @@ SETTINGS: tuple[Setting, ...] = (
         description="Refuse every authorization request that was not pushed first, for "
         "every client (RFC 9126 §5); the metadata then says "
         "`require_pushed_authorization_requests`. A client can be held to it alone.",
+    ),
+    Setting(
+        name="CLIENT_ASSERTION_SIGNING_ALGS",
+        default=["ES256", "ES384", "PS256", "RS256"],
+        type=(list, tuple),
+        section="Client authentication with keys",
+        description="The algorithms a client assertion may be signed with (the allow-list; "
+        "`token_endpoint_auth_signing_alg_values_supported`). Asymmetric only: oauthflow "
+        "verifies ES256, ES384, PS256 and RS256.",
+    ),
+    Setting(
+        name="CLIENT_ASSERTION_MAX_LIFETIME",
+        default=300,
+        type=int,
+        section="Client authentication with keys",
+        description="How far ahead of now a client assertion's `exp` may be. Its `jti` is "
+        "remembered until then, so a longer-lived assertion would be refused rather than "
+        "remembered for long.",
+        bounds=(30, 3600),
+        unit="seconds",
+    ),
+    Setting(
+        name="CLIENT_ASSERTION_REPLAY_CACHE",
+        default=None,
+        type=(str, type(None)),
+        section="Client authentication with keys",
+        description="The cache (a key of `CACHES`) that remembers the `jti` of each client "
+        "assertion, shared by every process: one `add` per authentication. `None`: "
+        "`TOKEN_CACHE` if set, else the database (one INSERT, cleared by "
+        "`oauthflow_cleartokens`). Never a per-process cache.",
+    ),
+    Setting(
+        name="DYNAMIC_REGISTRATION",
+        default=False,
+        type=(bool, str),
+        section="Dynamic client registration",
+        description="Whether clients may register themselves at `/oauth/register/` "
+        "(RFC 7591) and manage their registration (RFC 7592). `False`: off. "
+        '`"initial_access_token"`: only with a token from `manage.py '
+        'oauthflow_registration_token create`. `"open"`: anyone may register a client '
+        "(warning `oauthflow.W013`).",
+    ),
+    Setting(
+        name="REGISTRATION_SCOPES",
+        default=None,
+        type=(list, tuple, type(None)),
+        section="Dynamic client registration",
+        description="The scopes a registered client may be given (its `scope`); one that "
+        "asks for none gets all of these, stored by name (a scope added to the site later "
+        "is not given to it). `None`: every scope the server knows at registration "
+        "(`SCOPES`, and `openid` and the claims scopes with `oauthflow.oidc`). Not empty.",
+    ),
+    Setting(
+        name="REGISTRATION_GRANT_TYPES",
+        default=[
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ],
+        type=(list, tuple),
+        section="Dynamic client registration",
+        description="The grant types a registered client may ask for, of those the server "
+        "serves. `client_credentials` is left out by default: it gets tokens without "
+        "any user's say, so such clients are for staff to create.",
     ),
     Setting(
         name="CLEARTOKENS_BATCH_SIZE",

@@ -37,7 +37,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def secret(obj, create, extracted, **kwargs):
-        obj.secret = obj.set_secret() if obj.is_confidential else None
+        obj.secret = obj.set_secret() if obj.uses_secret else None
         if create:
             obj.save()
 

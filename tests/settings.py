@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "oauthflow.device",
     "oauthflow.dpop",
     "oauthflow.par",
+    "oauthflow.registration",
+    "oauthflow.private_key_jwt",
     "tests.testapp",
     # No models and no URLs of its own here: only its templates and static files are found
     # through it. The browser tests mount it with the example site's URLconf.

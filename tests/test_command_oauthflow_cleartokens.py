@@ -64,6 +64,8 @@ def test_expired_and_revoked_rows_go_active_rows_stay(db):
         "wrong_user_codes": 0,
         "used_dpop_proofs": 0,
         "pushed_requests": 0,
+        "used_client_assertions": 0,
+        "initial_access_tokens": 0,
         "dry_run": False,
     }
     remaining = [*AccessToken.objects.all(), *RefreshToken.objects.all()]
@@ -120,6 +122,8 @@ def test_dry_run_counts_and_deletes_nothing(db):
         "wrong_user_codes": 0,
         "used_dpop_proofs": 0,
         "pushed_requests": 0,
+        "used_client_assertions": 0,
+        "initial_access_tokens": 0,
         "dry_run": True,
     }
     assert AccessToken.objects.count() == 2 and RefreshToken.objects.count() == 1
@@ -138,6 +142,8 @@ def test_text_report(db):
         "Deleted 0 wrong user codes.",
         "Deleted 0 used dpop proofs.",
         "Deleted 0 pushed requests.",
+        "Deleted 0 initial access tokens.",
+        "Deleted 0 used client assertions.",
     ]
     out = io.StringIO()
     call_command("oauthflow_cleartokens", "--dry-run", stdout=out)

@@ -395,7 +395,7 @@ def test_rotate_secret_json(db, capsys):
 def test_rotate_secret_of_a_public_client_is_refused(db, capsys):
     client = factories.PublicClientFactory()
     code, _, err = run(capsys, "rotate-secret", client.client_id)
-    assert code == 1 and "is public: it has no secret" in err
+    assert code == 1 and "has no secret to rotate" in err
     client.refresh_from_db()
     assert client.secret_digest == ""
 

@@ -167,4 +167,5 @@ def test_metadata_names_the_introspection_endpoint(client, db):
     assert body["introspection_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",  # oauthflow.private_key_jwt is installed
     ]

@@ -33,6 +33,7 @@ def test_metadata_describes_the_server(client, db):
         "client_secret_basic",
         "client_secret_post",
         "none",
+        "private_key_jwt",  # oauthflow.private_key_jwt is installed
     }
     assert body["authorization_response_iss_parameter_supported"] is True
 

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "oauthflow.device",
     "oauthflow.dpop",
     "oauthflow.par",
+    "oauthflow.registration",
+    "oauthflow.private_key_jwt",
     "example",
     # The pretend third-party app at /demo/; it uses the provider only over HTTP.
     "democlient",

@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
-from urllib.request import Request, urlopen
+from urllib.request import HTTPRedirectHandler, Request, build_opener, urlopen
 
 from django.apps import apps
 from django.core.signals import setting_changed
@@ -43,6 +43,9 @@ REFETCH_INTERVAL = 60
 #: With no keys held, how long after a failed fetch the next one may start.
 RETRY_AFTER_FAILURE = 10
 FETCH_TIMEOUT = 5
+#: Seconds a whole fetch may take, however slowly the peer sends (FETCH_TIMEOUT bounds
+#: each read only).
+FETCH_DEADLINE = 10
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
@@ -116,7 +119,8 @@ class LocalKeys:
 
 
 class RemoteKeys:
-    """The provider's JWKS, fetched over HTTP and cached (see the module)."""
+    """The provider's JWKS, fetched over HTTP and cached (see the module). A subclass
+    fetches another key set the same way (a client's ``jwks_uri``: oauthflow.private_key_jwt)."""
 
     def __init__(self) -> None:
         #: Guards the fields below; never held across the network.
@@ -132,7 +136,7 @@ class RemoteKeys:
     def issuer(self) -> str | None:
         return oauthflow_settings.ISSUER
 
-    def key(self, kid: str) -> Any:
+    def key(self, kid: str | None) -> Any:
         with self._lock:
             found = self._find(kid)
             if not self._needs_fetch(found, time.monotonic()):
@@ -140,7 +144,12 @@ class RemoteKeys:
             held = self._keys is not None
         # Keys held and only stale: one thread fetches, the others use them meanwhile.
         # None held, or a new kid (a rotation): wait for the fetch, there is nothing else.
-        if not self._fetching.acquire(blocking=not held or found is None):
+        # Waiting is bounded too: a peer slow on purpose holds one thread, not every one.
+        if held and found is not None:
+            acquired = self._fetching.acquire(blocking=False)
+        else:
+            acquired = self._fetching.acquire(timeout=FETCH_DEADLINE + 1)
+        if not acquired:
             return found
         try:
             now = time.monotonic()
@@ -176,7 +185,7 @@ class RemoteKeys:
         # lock), but soon: until it answers, every JWT access token is refused.
         return self._since_fetch(now) >= RETRY_AFTER_FAILURE
 
-    def _find(self, kid: str) -> Any:
+    def _find(self, kid: str | None) -> Any:
         if self._keys is None:
             return None
         for key in self._keys.keys:
@@ -184,16 +193,27 @@ class RemoteKeys:
                 return key
         return None
 
-    @staticmethod
-    def _download() -> tuple[KeySet, int] | None:
-        """The provider's public keys and how long to keep them, or None."""
+    def _download(self) -> tuple[KeySet, int] | None:
+        """The public keys and how long to keep them, or None."""
         try:
-            body, max_age = _get_json(jwks_uri())
-            keys = KeySet.import_key_set({"keys": [k for k in body["keys"] if "d" not in k]})
+            body, max_age = self._fetch()
+            keys = self._parse(body)
         except (OSError, ValueError, KeyError, TypeError, JoseError) as exc:
-            logger.warning("Could not fetch the provider's JWKS: %s.", type(exc).__name__)
+            logger.warning("Could not fetch %s: %s.", self.DESCRIPTION, type(exc).__name__)
             return None
         return keys, max_age
+
+    #: What is fetched, for the log.
+    DESCRIPTION = "the provider's JWKS"
+
+    def _url(self) -> str:
+        return jwks_uri()
+
+    def _fetch(self) -> tuple[dict[str, Any], int]:
+        return get_json(self._url())
+
+    def _parse(self, body: dict[str, Any]) -> KeySet:
+        return KeySet.import_key_set({"keys": [k for k in body["keys"] if "d" not in k]})
 
     def _store(self, fetched: tuple[KeySet, int] | None, now: float) -> None:
         if fetched is None:
@@ -219,13 +239,13 @@ def jwks_uri() -> str:
     issuer = oauthflow_settings.ISSUER
     if not issuer:
         raise ValueError("Set OAUTHFLOW['ISSUER'] (or JWKS_URI) to verify JWT access tokens.")
-    metadata, _ = _get_json(issuer.rstrip("/") + "/.well-known/oauth-authorization-server")
+    metadata, _ = get_json(issuer.rstrip("/") + "/.well-known/oauth-authorization-server")
     if metadata.get("issuer") != issuer:
         raise ValueError("The provider's metadata names another issuer.")
     return str(metadata["jwks_uri"])
 
 
-def _may_fetch(url: str) -> bool:
+def may_fetch(url: str) -> bool:
     """https; plain http only to this machine or with ALLOW_INSECURE_TRANSPORT (tests)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -236,14 +256,35 @@ def _may_fetch(url: str) -> bool:
     return bool(oauthflow_settings.ALLOW_INSECURE_TRANSPORT) or is_loopback_host(parts.hostname)
 
 
-def _get_json(url: str) -> tuple[dict[str, Any], int]:
-    if not _may_fetch(url):
+class _NoRedirects(HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises HTTPError for the 3xx: nothing more is requested
+
+
+_WITHOUT_REDIRECTS = build_opener(_NoRedirects)
+
+
+def get_json(
+    url: str, *, max_bytes: int = 1_000_000, follow_redirects: bool = True
+) -> tuple[dict[str, Any], int]:
+    """The JSON object at ``url`` and how long to keep it. Read within FETCH_DEADLINE,
+    at most ``max_bytes``; without ``follow_redirects``, a redirect is an error."""
+    if not may_fetch(url):
         raise ValueError("Only https URLs are fetched (see ALLOW_INSECURE_TRANSPORT).")
     request = Request(url, headers={"Accept": "application/json"})  # noqa: S310 (checked)
-    with urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 (checked)
-        if not _may_fetch(response.geturl()):  # redirected from https to http
+    opener = urlopen if follow_redirects else _WITHOUT_REDIRECTS.open
+    deadline = time.monotonic() + FETCH_DEADLINE
+    with opener(request, timeout=FETCH_TIMEOUT) as response:
+        if not may_fetch(response.geturl()):  # redirected from https to http
             raise ValueError("Only https URLs are fetched (see ALLOW_INSECURE_TRANSPORT).")
-        body = json.loads(response.read(1_000_000))
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := response.read1(8192):  # what has come: the deadline is checked
+            size += len(chunk)
+            if size > max_bytes or time.monotonic() > deadline:
+                raise ValueError("The document is too large, or too slow to come.")
+            chunks.append(chunk)
+        body = json.loads(b"".join(chunks))
         match = _MAX_AGE.search(response.headers.get("Cache-Control", ""))
     max_age = int(match.group(1)) if match else DEFAULT_CACHE
     if not isinstance(body, dict):

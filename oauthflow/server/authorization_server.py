@@ -21,7 +21,7 @@ from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError as _UnsupportedGran
 from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse
 
-from .. import formats, signals, tokens
+from .. import cors, formats, signals, tokens
 from ..adapter import get_adapter
 from ..models import AccessToken, AuthorizationCode, Client, RefreshToken
 from ..scope import known_scopes
@@ -85,6 +85,8 @@ class AuthorizationServer(_AuthorizationServer):
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
             return None
+        if not client_id.isascii() or not client_id.isprintable():
+            return None  # never a client_id, and not every database takes it
         if tokens.looks_issued(client_id):
             # A client that swapped its id and secret: never a client_id (they are made
             # without these prefixes), and not to be sent to the database, where a query
@@ -178,14 +180,42 @@ class AuthorizationServer(_AuthorizationServer):
     def authenticate_client(
         self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
     ) -> Any:
+        # RFC 6749 §2.3: one method per request; §5.2 names the error.
+        form = request.payload.data
+        used = [
+            request.headers.get("Authorization", "").lower().startswith("basic "),
+            "client_secret" in form,
+            "client_assertion" in form or "client_assertion_type" in form,
+        ]
+        if sum(used) > 1:
+            raise InvalidRequestError("Use one client authentication method per request.")
+        # Credentials from a web page: only confidential clients have them, and they allow
+        # no origin (oauthflow.cors). Refused before they are checked, since checking can
+        # write (a client assertion's jti, a legacy secret's upgrade).
+        if any(used) and cors.from_a_page(getattr(request, "django_request", None)):
+            basic = bool(used[0])
+            raise InvalidClientError(
+                status_code=401 if basic else 400, description=cors.ORIGIN_REFUSED
+            )
+        # Grants and endpoints name the secret methods; a registered key-based method
+        # (private_key_jwt) is accepted wherever a secret is.
+        methods = self.registry.endpoint_auth_methods(methods)
         try:
-            return super().authenticate_client(request, methods, endpoint)
+            client = super().authenticate_client(request, methods, endpoint)
         except InvalidClientError as error:
             # Authlib's sentence ends in a Python list; ours is a sentence, and the same
             # whichever check failed, so it tells a prober nothing.
             if str(error.description).startswith("The client cannot authenticate"):
                 error.description = CLIENT_AUTHENTICATION_FAILED
             raise
+        # A page on a web origin this client does not allow: refused before anything is
+        # written, since a form POST reaches us without a preflight (oauthflow.cors).
+        if not cors.admits(getattr(request, "django_request", None), client):
+            basic = request.auth_method == "client_secret_basic"
+            raise InvalidClientError(
+                status_code=401 if basic else 400, description=cors.ORIGIN_REFUSED
+            )
+        return client
 
     # Authlib echoes the request's response_type or grant_type into error_description;
     # ours answer with fixed text, so hostile input never reaches a response.

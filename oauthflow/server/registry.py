@@ -38,6 +38,7 @@ class Registry:
         self._grant_extensions: list[tuple[Any, frozenset[str] | None]] = []
         self._endpoints: dict[str, Any] = {}
         self._client_auth_methods: dict[str, Callable[..., Any]] = {}
+        self._confidential_auth_methods: dict[str, Callable[..., dict[str, list[str]]]] = {}
         self._metadata: list[Callable[[str], dict[str, Any]]] = []
         self._authorization_checks: list[Callable[..., Any]] = []
         self._consent_details: list[Callable[..., list[str]]] = []
@@ -91,10 +92,28 @@ class Registry:
         self._endpoints.pop(name, None)
         self._changed()
 
-    def register_client_auth_method(self, name: str, authenticate: Callable[..., Any]) -> None:
-        """A client authentication method for Authlib (``authenticate(query_client, request)``)."""
+    def register_client_auth_method(
+        self,
+        name: str,
+        authenticate: Callable[..., Any],
+        *,
+        client_errors: Callable[..., dict[str, list[str]]] | None = None,
+    ) -> None:
+        """A client authentication method for Authlib (``authenticate(query_client,
+        request)``). With ``client_errors`` it is a method of confidential clients that a
+        client registers (``token_endpoint_auth_method``): every endpoint that accepts a
+        client secret accepts it too, the metadata lists it, and ``client_errors(client)``
+        says what such a client's registration lacks, by model field."""
         self._load()
         self._client_auth_methods[name] = authenticate
+        if client_errors is not None:
+            self._confidential_auth_methods[name] = client_errors
+        self._changed()
+
+    def unregister_client_auth_method(self, name: str) -> None:
+        self._load()
+        self._client_auth_methods.pop(name, None)
+        self._confidential_auth_methods.pop(name, None)
         self._changed()
 
     def register_metadata(self, contribute: Callable[[str], dict[str, Any]]) -> None:
@@ -194,11 +213,27 @@ class Registry:
         self._load()
         return dict(self._client_auth_methods)
 
+    def confidential_auth_methods(self) -> dict[str, Callable[..., dict[str, list[str]]]]:
+        """The registered methods of confidential clients beyond a secret (by name, each
+        with its ``client_errors``)."""
+        self._load()
+        return dict(self._confidential_auth_methods)
+
+    def endpoint_auth_methods(self, methods: Iterable[str]) -> list[str]:
+        """What an endpoint (or a grant) that accepts ``methods`` accepts: with a client
+        secret, also the registered methods of confidential clients."""
+        accepted = list(methods)
+        if "client_secret_basic" in accepted:
+            accepted += [m for m in self.confidential_auth_methods() if m not in accepted]
+        return accepted
+
     def token_endpoint_auth_methods(self) -> list[str]:
         """Every client authentication method some grant accepts, in a stable order."""
         methods: dict[str, None] = {}
         for grant in self.grant_classes().values():
-            methods.update(dict.fromkeys(grant.TOKEN_ENDPOINT_AUTH_METHODS))
+            methods.update(
+                dict.fromkeys(self.endpoint_auth_methods(grant.TOKEN_ENDPOINT_AUTH_METHODS))
+            )
         return list(methods)
 
     # Internals ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""How an API on another host fetches the provider's keys (``keysource._get_json``): over
+"""How an API on another host fetches the provider's keys (``keysource.get_json``): over
 https only, unless to this machine or in tests; for as long as ``max-age`` says, within
 bounds. No network: ``urlopen`` is replaced."""
 
@@ -58,7 +58,7 @@ def secure_only(settings):
 )
 def test_plain_http_to_another_host_is_never_fetched(secure_only, fetched, url):
     with pytest.raises(ValueError, match="https"):
-        keysource._get_json(url)
+        keysource.get_json(url)
     assert fetched == []
 
 
@@ -72,19 +72,19 @@ def test_plain_http_to_another_host_is_never_fetched(secure_only, fetched, url):
     ],
 )
 def test_https_or_this_machine_is_fetched(secure_only, fetched, url):
-    assert keysource._get_json(url) == ({"keys": []}, 600)
+    assert keysource.get_json(url) == ({"keys": []}, 600)
     assert fetched == [url]
 
 
 def test_a_redirect_from_https_to_http_is_refused(secure_only, fetched):
     fetched.redirect_to = "http://provider.example/oauth/jwks/"
     with pytest.raises(ValueError, match="https"):
-        keysource._get_json("https://provider.example/oauth/jwks/")
+        keysource.get_json("https://provider.example/oauth/jwks/")
 
 
 def test_allow_insecure_transport_allows_plain_http(settings, fetched):
     settings.OAUTHFLOW = {**settings.OAUTHFLOW, "ALLOW_INSECURE_TRANSPORT": True}
-    assert keysource._get_json("http://provider.example/oauth/jwks/")[0] == {"keys": []}
+    assert keysource.get_json("http://provider.example/oauth/jwks/")[0] == {"keys": []}
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_allow_insecure_transport_allows_plain_http(settings, fetched):
 )
 def test_keys_are_kept_for_max_age_within_bounds(fetched, cache_control, kept):
     fetched.cache_control = cache_control
-    assert keysource._get_json("https://provider.example/oauth/jwks/")[1] == kept
+    assert keysource.get_json("https://provider.example/oauth/jwks/")[1] == kept
 
 
 def test_a_stale_key_set_is_served_while_one_thread_refreshes_it(monkeypatch):

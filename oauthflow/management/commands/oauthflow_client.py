@@ -45,6 +45,10 @@ _OPTION_FOR_FIELD = {
     "subject_type": "--subject-type",
     "sector_identifier_uri": "--sector-identifier-uri",
     "resources": "--resource",
+    "allowed_origins": "--allowed-origin",
+    "token_endpoint_auth_method": "--auth-method",
+    "jwks": "--jwks",
+    "jwks_uri": "--jwks-uri",
 }
 
 
@@ -68,6 +72,13 @@ def client_data(client: Client) -> dict[str, Any]:
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         # PAR (oauthflow.par): authorization requests must be pushed first.
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        # How it authenticates: empty means from its type (a secret, or none).
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        # Its public keys (private_key_jwt): the JWK Set, or where to fetch it.
+        "jwks": json.loads(client.jwks) if client.jwks.strip() else None,
+        "jwks_uri": client.jwks_uri,
+        # CORS (oauthflow.cors): empty means the origins of its redirect URIs.
+        "allowed_origins": client.allowed_origins.split(),
         "homepage_url": client.homepage_url,
         "logo_url": client.logo_url,
         # OpenID Connect.
@@ -81,6 +92,19 @@ def client_data(client: Client) -> dict[str, Any]:
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
     }
+
+
+def _read_jwks(path: str) -> str:
+    """The JWK Set in the file ``path`` (``-``: standard input), or "" for none."""
+    if not path:
+        return ""
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"--jwks: cannot read {path}: {error}") from error
 
 
 def split_values(values: list[str]) -> list[str]:
@@ -262,6 +286,37 @@ class Command(BaseCommand):
             help="Refuse its token requests without a DPoP proof: its tokens are always "
             "bound to its key (RFC 9449; needs oauthflow.dpop).",
         )
+        create.add_argument(
+            "--allowed-origin",
+            dest="allowed_origins",
+            action="append",
+            default=[],
+            metavar="ORIGIN",
+            help="Public clients: a web origin (https://app.example) whose pages may call the "
+            "token, revocation and UserInfo endpoints; repeat for several. Default: the "
+            "origins of its https and loopback redirect URIs.",
+        )
+        keys = create.add_argument_group("Authentication with keys (oauthflow.private_key_jwt)")
+        keys.add_argument(
+            "--auth-method",
+            default="",
+            metavar="METHOD",
+            help="How the client authenticates: client_secret_basic, client_secret_post, none "
+            "or private_key_jwt. Default: from its type (a secret, or none if --public).",
+        )
+        keys.add_argument(
+            "--jwks",
+            default="",
+            metavar="FILE",
+            help="A file holding the client's public keys as a JWK Set (JSON); - reads "
+            "standard input.",
+        )
+        keys.add_argument(
+            "--jwks-uri",
+            default="",
+            metavar="URL",
+            help="Where the provider fetches the client's public keys (https).",
+        )
         create.add_argument("--homepage", default="", metavar="URL", help="The client's homepage.")
         create.add_argument(
             "--resource",
@@ -341,14 +396,18 @@ class Command(BaseCommand):
             may_introspect=options["introspect"],
             dpop_bound_access_tokens=options["dpop"],
             require_pushed_authorization_requests=options["require_par"],
+            allowed_origins="\n".join(options["allowed_origins"]),
             homepage_url=options["homepage"],
             post_logout_redirect_uris="\n".join(options["post_logout_redirect_uris"]),
             backchannel_logout_uri=options["backchannel_logout_uri"],
             id_token_signed_response_alg=options["id_token_alg"],
             subject_type=options["subject_type"],
             sector_identifier_uri=options["sector_identifier_uri"],
+            token_endpoint_auth_method=options["auth_method"],
+            jwks=_read_jwks(options["jwks"]),
+            jwks_uri=options["jwks_uri"],
         )
-        secret = client.set_secret() if client.is_confidential else None
+        secret = client.set_secret() if client.uses_secret else None
         with transaction.atomic():
             errors = validation_errors(client)
             resources = _resources(split_values(options["resources"]), errors)
@@ -407,9 +466,10 @@ class Command(BaseCommand):
     def handle_rotate_secret(self, **options: Any) -> None:
         with transaction.atomic():
             client = self._get(options["client_id"], for_update=True)
-            if not client.is_confidential:
+            if not client.uses_secret:
                 raise CommandError(
-                    f"Client {client.client_id} is public: it has no secret to rotate."
+                    f"Client {client.client_id} has no secret to rotate: it is public or "
+                    "authenticates with keys."
                 )
             secret = client.set_secret()
             client.save(update_fields=Client.SECRET_FIELDS)

@@ -15,6 +15,7 @@ from ...store import lookups
 from ...store.validity import refusal
 from ...subjects import subject_for
 from ..grants.base import CONFIDENTIAL_AUTH_METHODS
+from ..registry import registry
 
 
 class IntrospectionEndpoint(_IntrospectionEndpoint):
@@ -35,7 +36,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
     def metadata(cls, url: str) -> dict[str, Any]:
         return {
             "introspection_endpoint": url,
-            "introspection_endpoint_auth_methods_supported": cls.CLIENT_AUTH_METHODS,
+            "introspection_endpoint_auth_methods_supported": registry.endpoint_auth_methods(
+                cls.CLIENT_AUTH_METHODS
+            ),
         }
 
     def authenticate_endpoint_client(self, request: OAuth2Request) -> Client:

@@ -13,6 +13,7 @@ from ...models import AccessToken, Client, RefreshToken
 from ...store import lookups
 from ...store.revocation import revoke_access_token, revoke_family
 from ..grants.base import CLIENT_AUTH_METHODS
+from ..registry import registry
 
 _BY_HINT: dict[str, lookups.RowLookup[Any]] = {
     "access_token": lookups.access_token,
@@ -50,7 +51,9 @@ class RevocationEndpoint(_RevocationEndpoint):
     def metadata(cls, url: str) -> dict[str, Any]:
         return {
             "revocation_endpoint": url,
-            "revocation_endpoint_auth_methods_supported": cls.CLIENT_AUTH_METHODS,
+            "revocation_endpoint_auth_methods_supported": registry.endpoint_auth_methods(
+                cls.CLIENT_AUTH_METHODS
+            ),
         }
 
     def authenticate_token(self, request: OAuth2Request, client: Client) -> Any:

@@ -31,7 +31,7 @@
 
 import * as client from 'openid-client';
 
-import { serve } from './steps.mjs';
+import { serve, tokenSummary } from './steps.mjs';
 
 let config;
 const keys = new Map(); // name -> {pair, handle}
@@ -69,16 +69,6 @@ function dpop(name) {
   const key = keys.get(name);
   if (!key) throw new Error(`unknown key ${name}`);
   return { DPoP: key.handle };
-}
-
-function tokenSummary(tokens) {
-  return {
-    access_token: tokens.access_token,
-    token_type: tokens.token_type,
-    refresh_token: tokens.refresh_token ?? null,
-    scope: tokens.scope ?? null,
-    expires_in: tokens.expiresIn() ?? null,
-  };
 }
 
 const steps = {

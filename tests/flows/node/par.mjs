@@ -21,42 +21,10 @@
 
 import * as client from 'openid-client';
 
-import { serve } from './steps.mjs';
+import { codeFlowSteps, recorder, serve } from './steps.mjs';
 
 let config;
-const flows = new Map(); // name -> {verifier, state}
-let exchanges = [];
-
-// Every request the library makes goes through here: sent unchanged, the exchange recorded.
-async function capturingFetch(url, options) {
-  const headers = new Headers(options?.headers);
-  const authorization = headers.get('authorization');
-  let form = null;
-  if (options?.body instanceof URLSearchParams) {
-    form = [...options.body.entries()].map(([k, v]) => [k, k === 'client_secret' ? '***' : v]);
-  }
-  const response = await fetch(url, { ...options, redirect: 'manual' });
-  let body = null;
-  const type = response.headers.get('content-type');
-  if (type?.startsWith('application/json')) {
-    try {
-      body = await response.clone().json();
-    } catch {
-      body = null;
-    }
-  }
-  exchanges.push({
-    method: options?.method ?? 'GET',
-    url: String(url),
-    authorization_scheme: authorization ? authorization.split(' ')[0] : null,
-    form,
-    status: response.status,
-    content_type: type,
-    location: response.headers.get('location'),
-    body,
-  });
-  return response;
-}
+const recorded = recorder();
 
 const authentication = {
   none: () => client.None(),
@@ -76,54 +44,19 @@ const steps = {
       {
         execute: [client.allowInsecureRequests],
         algorithm: algorithm ?? 'oidc',
-        [client.customFetch]: capturingFetch,
+        [client.customFetch]: recorded.fetch,
       },
     );
-    config[client.customFetch] = capturingFetch;
+    config[client.customFetch] = recorded.fetch;
     // The ID token's JWS signature is checked against jwks_uri, not only its claims.
     client.enableNonRepudiationChecks(config);
     return { metadata: config.serverMetadata() };
   },
 
-  async start({ flow, redirect_uri, scope, par }) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const parameters = {
-      redirect_uri,
-      scope,
-      state,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    };
-    const url = par
-      ? await client.buildAuthorizationUrlWithPAR(config, parameters)
-      : client.buildAuthorizationUrl(config, parameters);
-    flows.set(flow, { verifier, state });
-    return { url: url.href, state };
-  },
-
-  async callback({ flow, url }) {
-    const f = flows.get(flow);
-    const tokens = await client.authorizationCodeGrant(config, new URL(url), {
-      pkceCodeVerifier: f.verifier,
-      expectedState: f.state,
-    });
-    return {
-      tokens: {
-        access_token: tokens.access_token,
-        token_type: tokens.token_type,
-        refresh_token: tokens.refresh_token ?? null,
-        scope: tokens.scope ?? null,
-        expires_in: tokens.expiresIn() ?? null,
-      },
-      claims: tokens.claims() ?? null,
-    };
-  },
+  ...codeFlowSteps(client, () => config),
 
   async exchanges() {
-    const seen = exchanges;
-    exchanges = [];
-    return { exchanges: seen };
+    return { exchanges: recorded.take() };
   },
 };
 

@@ -55,6 +55,9 @@ class Command(BaseCommand):
                 default_scopes="read",
             )
         client.allowed_scopes = "openid profile email read write"
+        # The demo client authenticates with its secret, whatever was changed in the admin.
+        client.client_type = Client.CONFIDENTIAL
+        client.token_endpoint_auth_method = ""
         # The site may run on another port than last time: the client follows it.
         client.redirect_uris = redirect_uri
         client.post_logout_redirect_uris = settings.DEMO_CLIENT.get(

@@ -7,43 +7,40 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ..models import AccessToken, Authentication
+from .. import cors, unavailable
+from ..models import AccessToken, Authentication, Client
 from ..resource.decorators import require_oauth
 from .claims import user_claims
 
-_CORS_HEADERS = "Authorization, Content-Type, DPoP"
-#: What a browser app must read of an answer: the challenge, and a DPoP nonce (RFC 9449 §9).
-_CORS_EXPOSE = "WWW-Authenticate, DPoP-Nonce"
 
-
-def _cors(response: HttpResponse, methods: str) -> HttpResponse:
-    # Browser apps may call both: UserInfo needs the bearer token, which a browser never
-    # adds by itself, so allowing every origin exposes nothing.
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Access-Control-Expose-Headers"] = _CORS_EXPOSE
-    if methods:
-        response["Access-Control-Allow-Methods"] = methods
-        response["Access-Control-Allow-Headers"] = _CORS_HEADERS
-        response["Access-Control-Max-Age"] = "86400"
+def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    # The token says which client the page is: only that client's origins may read the
+    # answer (oauthflow.cors). With no valid token, any public client's, so the app can
+    # read the challenge (WWW-Authenticate) and a DPoP nonce.
+    token = getattr(request, "oauth_token", None)
+    try:
+        # A JWT access token loads its client only now.
+        client = getattr(token, "client", None) if token is not None else None
+        known = client if isinstance(client, Client) else None
+    except unavailable.DATABASE_UNAVAILABLE as error:
+        unavailable.log(error)
+        known = None
+    cors.allow_for_client(request, response, known)
     return response
-
-
-def _preflight(request: HttpRequest) -> bool:
-    return request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META
 
 
 @csrf_exempt
 def userinfo(request: HttpRequest) -> HttpResponse:
     """GET or POST with an access token granted ``openid``: the user's claims as JSON."""
-    if _preflight(request):
-        return _cors(HttpResponse(status=204), "GET, POST")
+    if cors.is_preflight(request):
+        return cors.preflight(request, ("GET", "POST"))
     if request.method not in ("GET", "POST"):
         response = JsonResponse(
             {"error": "invalid_request", "error_description": "Use GET or POST."}, status=405
         )
         response["Allow"] = "GET, POST"
-        return _cors(response, "")
-    return _cors(_userinfo(request), "")
+        return _cors(request, response)
+    return _cors(request, _userinfo(request))
 
 
 @require_oauth(scopes=["openid"])

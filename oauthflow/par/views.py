@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
+from .. import cors
 from ..server.authorization_server import get_server
 from ..views.token import _client_endpoint
 
 
+@cors.client_endpoint
 @_client_endpoint
 def pushed_authorization(request: HttpRequest) -> HttpResponse:
     """The pushed authorization request endpoint."""

@@ -1,5 +1,6 @@
 """The endpoints clients call directly: token (RFC 6749 §3.2), revocation (RFC 7009) and
-introspection (RFC 7662). JSON in every case, never cached, POST over https only."""
+introspection (RFC 7662). JSON in every case, never cached, POST over https only; token
+and revocation also answer a browser app's CORS preflight (``OPTIONS``, oauthflow.cors)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
-from .. import unavailable
+from .. import cors, unavailable
 from ..server.authorization_server import get_server
 from ..server.request import check_transport
 from .authorize import INSECURE
@@ -48,12 +49,14 @@ def _json_error(error: str, description: str, status: int = 400) -> JsonResponse
     return response
 
 
+@cors.client_endpoint
 @_client_endpoint
 def token(request: HttpRequest) -> HttpResponse:
     """The token endpoint."""
     return get_server().create_token_response(request)
 
 
+@cors.client_endpoint
 @_client_endpoint
 def revoke(request: HttpRequest) -> HttpResponse:
     """The revocation endpoint."""

@@ -205,12 +205,16 @@ class ForgetfulAdapter(DefaultAdapter):
 
 
 def test_userinfo_lets_browser_apps_send_dpop(client):
+    # The origin of a public client's redirect URI (oauthflow.cors).
+    factories.PublicClientFactory(redirect_uris="https://spa.example/cb")
     preflight = client.options(
         "/oauth/userinfo/",
         HTTP_ORIGIN="https://spa.example",
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, dpop",
     )
+    # Expose-Headers counts on the answer itself, not on the preflight (Fetch §4.9).
+    answer = client.get("/oauth/userinfo/", HTTP_ORIGIN="https://spa.example")
 
     assert "DPoP" in preflight["Access-Control-Allow-Headers"]
-    assert "DPoP-Nonce" in preflight["Access-Control-Expose-Headers"]
+    assert "DPoP-Nonce" in answer["Access-Control-Expose-Headers"]

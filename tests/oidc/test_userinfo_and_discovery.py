@@ -43,7 +43,11 @@ def test_userinfo_needs_a_signed_in_user(client, db):
     assert response.status_code == 401 and response.json()["error"] == "invalid_token"
 
 
-def test_userinfo_allows_browser_apps(client, tokens):
+def test_userinfo_allows_browser_apps(client, signed_in, tokens):
+    # Only the pages of the token's own client may read the answer (oauthflow.cors): a
+    # confidential client's token gets no CORS, a public client's its origins.
+    spa = factories.PublicClientFactory(redirect_uris="https://app.example.com/cb")
+    public_tokens = sign_in_with_openid(signed_in, spa, scope=OPENID)
     preflight = client.options(
         "/oauth/userinfo/",
         HTTP_ORIGIN="https://app.example.com",
@@ -51,12 +55,19 @@ def test_userinfo_allows_browser_apps(client, tokens):
         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
     )
     assert preflight.status_code == 204
-    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert preflight["Access-Control-Allow-Origin"] == "https://app.example.com"
     assert "Authorization" in preflight["Access-Control-Allow-Headers"]
     got = client.get(
+        "/oauth/userinfo/",
+        HTTP_ORIGIN="https://app.example.com",
+        **bearer(public_tokens["access_token"]),
+    )
+    assert got["Access-Control-Allow-Origin"] == "https://app.example.com"
+    confidential = client.get(
         "/oauth/userinfo/", HTTP_ORIGIN="https://app.example.com", **bearer(tokens["access_token"])
     )
-    assert got["Access-Control-Allow-Origin"] == "*"
+    assert confidential.status_code == 200
+    assert "Access-Control-Allow-Origin" not in confidential
     assert client.put("/oauth/userinfo/").status_code == 405
 
 

@@ -28,6 +28,11 @@ REFRESH_TOKEN_PREFIX = "ofrt"
 AUTHORIZATION_CODE_PREFIX = "ofac"
 CLIENT_SECRET_PREFIX = "ofcs"
 DEVICE_CODE_PREFIX = "ofdc"
+#: Dynamic client registration (oauthflow.registration): what staff hand out to let a
+#: client register (RFC 7591 §3), and what a registered client manages itself with
+#: (RFC 7592).
+INITIAL_ACCESS_TOKEN_PREFIX = "ofit"
+REGISTRATION_ACCESS_TOKEN_PREFIX = "ofrg"
 _PREFIXES = frozenset(
     {
         ACCESS_TOKEN_PREFIX,
@@ -35,6 +40,8 @@ _PREFIXES = frozenset(
         AUTHORIZATION_CODE_PREFIX,
         CLIENT_SECRET_PREFIX,
         DEVICE_CODE_PREFIX,
+        INITIAL_ACCESS_TOKEN_PREFIX,
+        REGISTRATION_ACCESS_TOKEN_PREFIX,
     }
 )
 

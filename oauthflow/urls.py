@@ -8,7 +8,8 @@ URL names (namespace ``oauthflow``): ``authorize``, ``token``, ``revoke``, ``int
 their own: ``LOGIN_URL = "oauthflow:login"``). With ``oauthflow.oidc`` installed also
 ``userinfo``, ``end-session`` and ``openid-configuration``; with ``oauthflow.device``,
 ``device-authorization``, ``device``, ``device-confirm`` and ``device-done``; with
-``oauthflow.par``, ``par``.
+``oauthflow.par``, ``par``; with ``oauthflow.registration``, ``register`` and
+``register-client``.
 """
 
 from django.apps import apps
@@ -43,3 +44,8 @@ if apps.is_installed("oauthflow.device"):
     from .device.urls import urlpatterns as device_urlpatterns
 
     urlpatterns += device_urlpatterns
+
+if apps.is_installed("oauthflow.registration"):
+    from .registration.urls import urlpatterns as registration_urlpatterns
+
+    urlpatterns += registration_urlpatterns

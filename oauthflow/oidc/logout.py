@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2 import OAuth2Error
+from django.apps import apps
 from django.contrib.auth import logout
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig
@@ -64,6 +65,12 @@ def end_session(request: HttpRequest) -> HttpResponse:
         use_ui_locales(params.get("ui_locales", ""))
         client, hinted = _client_and_hint(request, params)
         back = _return_uri(client, params)
+        if back and hinted is None and _registered_itself(client):
+            # RP-Initiated Logout 1.0 §3: no redirect without id_token_hint unless the
+            # target is otherwise trusted. Staff review of a client is such trust; a
+            # client that registered itself has none, and would make this an open
+            # redirector on the provider's domain.
+            back = None
     except OAuth2Error as error:
         return error_page(request, error.error, error.get_error_description())
 
@@ -132,6 +139,14 @@ def _client_and_hint(request: HttpRequest, params: dict[str, str]) -> tuple[Clie
     if client is None or not client.is_active:
         raise OAuth2Error(error="invalid_request", description="The client is unknown.")
     return client, hinted
+
+
+def _registered_itself(client: Client | None) -> bool:
+    if client is None or not apps.is_installed("oauthflow.registration"):
+        return False
+    from ..registration.models import ClientRegistration
+
+    return ClientRegistration.objects.filter(client=client).exists()
 
 
 def _return_uri(client: Client | None, params: dict[str, str]) -> str | None:

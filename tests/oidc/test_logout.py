@@ -333,3 +333,28 @@ def test_a_failing_back_channel_still_signs_out(signed_in, rp, monkeypatch, capl
     response = end_session(signed_in, id_token_hint=tokens["id_token"])
     assert response.status_code == 200 and not signed_in_user(signed_in)
     assert "Back-channel logout failed" in caplog.text
+
+
+def test_a_client_that_registered_itself_gets_no_redirect_without_a_hint(client, rp):
+    # RP-Initiated Logout 1.0 §3: without id_token_hint, only a target staff trust.
+    from oauthflow.registration.models import ClientRegistration
+
+    ClientRegistration.objects.create(
+        client=rp, access_token_digest="d" * 64, access_token_hint="h"
+    )
+    page = end_session(client, client_id=rp.client_id, post_logout_redirect_uri=BACK)
+    assert page.status_code == 200 and "Location" not in page
+    # A staff-made client's registered target is trusted (test above: 302 to BACK).
+
+
+def test_a_self_registered_client_with_a_hint_goes_back(signed_in, rp):
+    from oauthflow.registration.models import ClientRegistration
+
+    tokens = sign_in_with_openid(signed_in, rp)
+    ClientRegistration.objects.create(
+        client=rp, access_token_digest="d" * 64, access_token_hint="h"
+    )
+    response = end_session(
+        signed_in, id_token_hint=tokens["id_token"], post_logout_redirect_uri=BACK
+    )
+    assert response.status_code == 302 and response["Location"] == BACK

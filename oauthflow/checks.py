@@ -640,6 +640,24 @@ def _check_dynamic_registration(typed: Mapping[str, Any]) -> Messages:
                 id="oauthflow.E016",
             )
         )
+    grant_types = typed.get("REGISTRATION_GRANT_TYPES")
+    if grant_types is not None:
+        from .server.registry import registry
+
+        served = registry.grant_types()
+        strange = [g for g in grant_types if g not in served]
+        if strange:
+            messages.append(
+                checks.Error(
+                    _(
+                        "OAUTHFLOW['REGISTRATION_GRANT_TYPES'] names grant types this server "
+                        "does not serve: %(strange)s."
+                    )
+                    % {"strange": ", ".join(map(str, strange))},
+                    hint=_("Choose from %(served)s.") % {"served": ", ".join(served)},
+                    id="oauthflow.E016",
+                )
+            )
     if mode == "open":
         messages.append(
             checks.Warning(
@@ -659,6 +677,29 @@ def _check_dynamic_registration(typed: Mapping[str, Any]) -> Messages:
     return messages
 
 
+def _check_client_assertion_algorithms(typed: Mapping[str, Any]) -> Messages:
+    algorithms = typed.get("CLIENT_ASSERTION_SIGNING_ALGS")
+    if algorithms is None or not apps.is_installed("oauthflow.private_key_jwt"):
+        return []
+    from .private_key_jwt.assertion import SUPPORTED_ALGORITHMS
+
+    strange = [a for a in algorithms if a not in SUPPORTED_ALGORITHMS]
+    if not strange and algorithms:
+        return []
+    return [
+        checks.Error(
+            _(
+                "OAUTHFLOW['CLIENT_ASSERTION_SIGNING_ALGS'] must name algorithms oauthflow "
+                "verifies for client assertions, and at least one; it names: %(algs)s."
+            )
+            % {"algs": ", ".join(map(str, algorithms)) or "-"},
+            hint=_("Choose from %(supported)s (never none or HMAC).")
+            % {"supported": ", ".join(SUPPORTED_ALGORITHMS)},
+            id="oauthflow.E017",
+        )
+    ]
+
+
 # In the order their messages come out (the order before they were split up).
 _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_refresh_lifetimes,
@@ -670,6 +711,7 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], Messages], ...] = (
     _check_token_cache,
     _check_dpop_replay_cache,
     _check_client_assertion_replay_cache,
+    _check_client_assertion_algorithms,
     _check_dpop_in_transactions,
     _check_dpop_nonces_with_drf,
     _check_issuer_is_set,

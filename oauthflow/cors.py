@@ -72,6 +72,8 @@ ORIGIN_REFUSED = (
 # authenticated) the client the request was made for.
 _SERVED = "_oauthflow_cors"
 _CLIENT = "_oauthflow_cors_client"
+# Set by refuse(): the answer is a refusal of the page's origin, which it may not read.
+_REFUSED = "_oauthflow_cors_refused"
 
 
 # Which origins --------------------------------------------------------------------------------
@@ -248,7 +250,10 @@ def client_endpoint(
             return preflight(request, ("POST",))
         setattr(request, _SERVED, True)
         response = view(request)
-        allow_for_client(request, response, getattr(request, _CLIENT, None))
+        if getattr(request, _REFUSED, False):
+            patch_vary_headers(response, ("Origin",))  # a refusal: never for the page
+        else:
+            allow_for_client(request, response, getattr(request, _CLIENT, None))
         return response
 
     return wrapped
@@ -262,6 +267,13 @@ def from_a_page(request: HttpRequest | None) -> bool:
         and getattr(request, _SERVED, False)
         and request_origin(request) is not None
     )
+
+
+def refuse(request: HttpRequest | None) -> None:
+    """Mark ``request`` as refused for its origin: its answer carries no CORS headers,
+    even for an origin some other public client allows."""
+    if request is not None:
+        setattr(request, _REFUSED, True)
 
 
 def admits(request: HttpRequest | None, client: Client) -> bool:

@@ -193,6 +193,7 @@ class AuthorizationServer(_AuthorizationServer):
         # no origin (oauthflow.cors). Refused before they are checked, since checking can
         # write (a client assertion's jti, a legacy secret's upgrade).
         if any(used) and cors.from_a_page(getattr(request, "django_request", None)):
+            cors.refuse(request.django_request)
             basic = bool(used[0])
             raise InvalidClientError(
                 status_code=401 if basic else 400, description=cors.ORIGIN_REFUSED
@@ -211,6 +212,7 @@ class AuthorizationServer(_AuthorizationServer):
         # A page on a web origin this client does not allow: refused before anything is
         # written, since a form POST reaches us without a preflight (oauthflow.cors).
         if not cors.admits(getattr(request, "django_request", None), client):
+            cors.refuse(request.django_request)
             basic = request.auth_method == "client_secret_basic"
             raise InvalidClientError(
                 status_code=401 if basic else 400, description=cors.ORIGIN_REFUSED

@@ -208,8 +208,10 @@ def test_explicit_allowed_origins_replace_the_redirect_uris(signed_in, spa):
     assert_readable_by(response, "https://app.example")
 
 
-@pytest.mark.parametrize("origin", [EVIL, "https://web.example"])
-def test_a_confidential_client_is_refused_from_any_page(client, origin):
+@pytest.mark.parametrize("origin", [EVIL, "https://web.example", SPA])
+def test_a_confidential_client_is_refused_from_any_page(client, spa, origin):
+    # SPA: an origin another (public) client allows; the refusal is not readable there
+    # either.
     # Not even its own redirect URIs' origin: its secret must never be in a page.
     machine = factories.ClientFactory(
         grant_types="client_credentials", redirect_uris="https://web.example/cb"

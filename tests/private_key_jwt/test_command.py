@@ -83,3 +83,14 @@ def test_a_key_client_has_no_secret_to_rotate(db, capsys):
     client = key_client(ClientKey())
     code, _, err = run_command(capsys, "oauthflow_client", "rotate-secret", client.client_id)
     assert code == 1 and "no secret to rotate" in err
+
+
+def test_show_prints_the_keys_as_json(db, capsys):
+    from .helpers import key_client
+
+    key = ClientKey()
+    client = key_client(key)
+    code, out, _ = run_command(capsys, "oauthflow_client", "show", client.client_id)
+    assert code == 0
+    line = next(row for row in out.splitlines() if row.startswith("jwks:"))
+    assert json.loads(line.split(":", 1)[1]) == json.loads(key.jwks())

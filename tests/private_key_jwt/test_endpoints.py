@@ -181,10 +181,13 @@ class _JWKSServer:
                 if not server.drip:
                     self.wfile.write(data)
                     return
-                for i in range(0, len(data), 8):
-                    self.wfile.write(data[i : i + 8])
-                    self.wfile.flush()
-                    time.sleep(server.drip)
+                try:
+                    for i in range(0, len(data), 8):
+                        self.wfile.write(data[i : i + 8])
+                        self.wfile.flush()
+                        time.sleep(server.drip)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the provider gave up, as it should
 
             def log_message(self, *args) -> None:
                 pass
@@ -370,3 +373,19 @@ def test_refresh_needs_the_same_authentication(client, signed_in, web, key):
     )
     assert response.status_code == 401
     assert RefreshToken.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    "algorithms", [["HS256"], ["none", "ES256"], [], ["ES256", "EdDSA"]], ids=str
+)
+def test_the_algorithm_list_names_only_what_is_verified(settings, algorithms):
+    from django.core import checks
+
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "CLIENT_ASSERTION_SIGNING_ALGS": algorithms}
+    assert "oauthflow.E017" in [m.id for m in checks.run_checks()]
+
+
+def test_the_default_algorithms_pass_the_checks():
+    from django.core import checks
+
+    assert "oauthflow.E017" not in [m.id for m in checks.run_checks()]

@@ -477,3 +477,14 @@ def test_a_body_too_large_without_a_length_is_a_json_400(db, mode, settings):
         "error_description": "The registration request is too large.",
     }
     assert nothing_written()
+
+
+def test_a_grant_type_the_server_does_not_serve_is_an_error(settings):
+    from django.core import checks
+
+    settings.OAUTHFLOW = {
+        **settings.OAUTHFLOW,
+        "REGISTRATION_GRANT_TYPES": ["client_credentials", "bogus"],
+    }
+    found = [m for m in checks.run_checks() if m.id == "oauthflow.E016"]
+    assert found and "bogus" in found[0].msg

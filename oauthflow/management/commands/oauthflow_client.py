@@ -458,6 +458,8 @@ class Command(BaseCommand):
                 value = " ".join(value) if value else "-"
             elif isinstance(value, bool):
                 value = "yes" if value else "no"
+            elif isinstance(value, dict):
+                value = json.dumps(value)  # the JWK Set: JSON, to copy into a file
             # One column for the usual keys; a longer key (the OpenID Connect ones) is
             # followed by a single space.
             label = f"{key + ':':<15}"

@@ -389,3 +389,26 @@ def test_the_default_algorithms_pass_the_checks():
     from django.core import checks
 
     assert "oauthflow.E017" not in [m.id for m in checks.run_checks()]
+
+
+def test_a_device_authorization_with_an_assertion(client, db, key):
+    from oauthflow.device.models import DeviceAuthorization
+
+    tv = key_client(key, grant_types="urn:ietf:params:oauth:grant-type:device_code")
+    response = authenticated(client, "/oauth/device-authorization/", tv, key, {"scope": "read"})
+    assert response.status_code == 200, response.content
+    assert DeviceAuthorization.objects.filter(client=tv).count() == 1
+    # A jti is used once: the second assertion with it is refused, nothing written.
+    again = post_form(
+        client,
+        "/oauth/device-authorization/",
+        {"scope": "read", **form(tv.client_id, key.assertion(tv.client_id, jti="d1"))},
+    )
+    assert again.status_code == 200
+    replay = post_form(
+        client,
+        "/oauth/device-authorization/",
+        {"scope": "read", **form(tv.client_id, key.assertion(tv.client_id, jti="d1"))},
+    )
+    assert replay.status_code == 401
+    assert DeviceAuthorization.objects.filter(client=tv).count() == 2

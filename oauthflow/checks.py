@@ -641,11 +641,14 @@ def _check_dynamic_registration(typed: Mapping[str, Any]) -> Messages:
             )
         )
     grant_types = typed.get("REGISTRATION_GRANT_TYPES")
-    if grant_types is not None:
+    if mode and grant_types is not None:
         from .server.registry import registry
 
+        # The default names the device grant, served only with oauthflow.device: a grant
+        # of a capability not installed is simply not offered. Anything else is a typo.
         served = registry.grant_types()
-        strange = [g for g in grant_types if g not in served]
+        optional = DEFAULTS["REGISTRATION_GRANT_TYPES"]
+        strange = [g for g in grant_types if g not in served and g not in optional]
         if strange:
             messages.append(
                 checks.Error(

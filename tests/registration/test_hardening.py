@@ -484,7 +484,21 @@ def test_a_grant_type_the_server_does_not_serve_is_an_error(settings):
 
     settings.OAUTHFLOW = {
         **settings.OAUTHFLOW,
+        "DYNAMIC_REGISTRATION": "initial_access_token",
         "REGISTRATION_GRANT_TYPES": ["client_credentials", "bogus"],
     }
     found = [m for m in checks.run_checks() if m.id == "oauthflow.E016"]
     assert found and "bogus" in found[0].msg
+
+
+def test_the_default_grant_types_pass_without_the_device_app(settings, monkeypatch):
+    # The default names the device grant; a site without oauthflow.device is fine.
+    from django.core import checks
+
+    from oauthflow.server.registry import registry
+
+    settings.OAUTHFLOW = {**settings.OAUTHFLOW, "DYNAMIC_REGISTRATION": "initial_access_token"}
+    device = "urn:ietf:params:oauth:grant-type:device_code"
+    served = [g for g in registry.grant_types() if g != device]
+    monkeypatch.setattr(registry, "grant_types", lambda: served)
+    assert "oauthflow.E016" not in [m.id for m in checks.run_checks()]

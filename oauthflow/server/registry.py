@@ -42,6 +42,7 @@ class Registry:
         self._metadata: list[Callable[[str], dict[str, Any]]] = []
         self._authorization_checks: list[Callable[..., Any]] = []
         self._consent_details: list[Callable[..., list[str]]] = []
+        self._consent_notices: list[Callable[..., str | None]] = []
         self._token_claims: list[Callable[..., dict[str, Any]]] = []
         self._request_uri_resolver: Callable[..., Any] | None = None
         self._generation = 0
@@ -139,6 +140,14 @@ class Registry:
         self._consent_details.append(details)
         self._changed()
 
+    def register_consent_notice(self, notice: Callable[..., str | None]) -> None:
+        """A warning for the consent page about the client itself: ``notice(grant)``
+        returns a sentence, or None (a self-registered client: nobody checked who runs
+        it). Shown above the scopes, as a note the user cannot miss."""
+        self._load()
+        self._consent_notices.append(notice)
+        self._changed()
+
     def register_token_claims(self, contribute: Callable[..., dict[str, Any]]) -> None:
         """Claims for self-contained access tokens (JWT): ``contribute(request)`` returns
         them for the token request being answered (OpenID Connect adds auth_time, acr)."""
@@ -175,6 +184,10 @@ class Registry:
     def consent_details(self) -> list[Callable[..., list[str]]]:
         self._load()
         return list(self._consent_details)
+
+    def consent_notices(self) -> list[Callable[..., str | None]]:
+        self._load()
+        return list(self._consent_notices)
 
     @property
     def generation(self) -> int:

@@ -132,6 +132,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         return _grant(request, grant, user, remember=False)
     if "none" in prompt:
         return _redirect_error(request, grant, "consent_required", "The user has not consented.")
+    notices = [n for notice in grant.server.registry.consent_notices() if (n := notice(grant))]
     response = render(
         request,
         "oauthflow/authorize.html",
@@ -139,6 +140,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
             "client": client,
             "scopes": scopes.describe(scopes.scope_to_list(scope)),
             "details": details,
+            "notices": notices,
             "redirect_uri": grant.redirect_uri,
         },
     )

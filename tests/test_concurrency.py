@@ -13,34 +13,8 @@ from django.test import Client as HttpClient
 
 from oauthflow.models import AccessToken, RefreshToken
 from tests import factories
+from tests.concurrent_requests import THREADS, run_concurrently
 from tests.oauth_helpers import exchange, get_code, new_verifier, token_request
-
-THREADS = 8
-
-
-def run_concurrently(request_once, *, json: bool = True) -> list:
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            response = request_once(HttpClient())
-            results[i] = (
-                response.status_code,
-                response.json() if json else response.get("Location"),
-            )
-        except Exception as exc:  # recorded, so the assertion shows it
-            results[i] = ("exception", repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 @pytest.fixture
@@ -59,9 +33,9 @@ def test_concurrent_code_redemptions_give_one_success(setup):
 
     results = run_concurrently(lambda http: exchange(http, client_app, code, verifier))
 
-    statuses = Counter(r[0] for r in results)
+    statuses = Counter(r.status_code for r in results)
     assert statuses == {200: 1, 400: THREADS - 1}, results
-    assert all(r[1]["error"] == "invalid_grant" for r in results if r[0] == 400)
+    assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
     assert AccessToken.objects.count() == 1
     assert RefreshToken.objects.count() == 1
     # Racing a code is reuse (RFC 9700 §4.2.4): the one pair issued is revoked as well.
@@ -83,9 +57,9 @@ def test_concurrent_refreshes_give_one_new_pair(setup):
         )
     )
 
-    statuses = Counter(r[0] for r in results)
+    statuses = Counter(r.status_code for r in results)
     assert statuses == {200: 1, 400: THREADS - 1}, results
-    assert all(r[1]["error"] == "invalid_grant" for r in results if r[0] == 400)
+    assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
     assert AccessToken.objects.count() == 2
     assert RefreshToken.objects.count() == 2
     # A concurrent second use of a refresh token is reuse: the whole family is revoked,
@@ -106,9 +80,9 @@ def test_concurrent_retries_within_the_grace_window_give_one_pair(setup, setting
 
     results = run_concurrently(lambda http: token_request(http, client_app, data))
 
-    statuses = Counter(r[0] for r in results)
+    statuses = Counter(r.status_code for r in results)
     assert statuses[200] <= 1 and set(statuses) <= {200, 400}, results
-    assert all(r[1]["error"] == "invalid_grant" for r in results if r[0] == 400)
+    assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
     # Never two working pairs. A retry that arrives after the winner superseded the lost
     # pair is a third use, so it may revoke the family, the winner's pair included, as
     # for concurrent refreshes.
@@ -137,8 +111,8 @@ def test_concurrent_allow_submissions_all_succeed(signed_in_users, skip_consent)
         url = authorize_url(client_app, verifier=new_verifier())
         return http.post(url, {"decision": "allow"}) if not skip_consent else http.get(url)
 
-    results = run_concurrently(allow, json=False)
-    assert [r[0] for r in results] == [302] * THREADS, results
+    results = run_concurrently(allow)
+    assert [r.status_code for r in results] == [302] * THREADS, results
     assert AuthorizationCode.objects.count() == THREADS, results
     assert Consent.objects.count() == (0 if skip_consent else 1)
 

@@ -9,24 +9,24 @@ from tests.command_line import keep_test_connection, run_command, run_command_js
 
 from .helpers import ClientKey
 
+#: A batch job's client that authenticates with keys, its keys still to be named.
+CREATE_WITH_KEYS = (
+    "oauthflow_client",
+    "create",
+    "--name",
+    "Batch job",
+    "--grant-type",
+    "client_credentials",
+    "--auth-method",
+    "private_key_jwt",
+)
+
 
 def test_create_a_key_client_from_a_jwks_file(db, capsys, tmp_path):
     key = ClientKey()
     path = tmp_path / "jwks.json"
     path.write_text(key.jwks())
-    data = run_command_json(
-        capsys,
-        "oauthflow_client",
-        "create",
-        "--name",
-        "Batch job",
-        "--grant-type",
-        "client_credentials",
-        "--auth-method",
-        "private_key_jwt",
-        "--jwks",
-        str(path),
-    )
+    data = run_command_json(capsys, *CREATE_WITH_KEYS, "--jwks", str(path))
     client = Client.objects.get(client_id=data["client_id"])
     assert data["client_secret"] is None and not client.has_secret
     assert data["token_endpoint_auth_method"] == "private_key_jwt"
@@ -36,17 +36,7 @@ def test_create_a_key_client_from_a_jwks_file(db, capsys, tmp_path):
 
 def test_create_a_key_client_with_a_jwks_uri(db, capsys):
     data = run_command_json(
-        capsys,
-        "oauthflow_client",
-        "create",
-        "--name",
-        "Batch job",
-        "--grant-type",
-        "client_credentials",
-        "--auth-method",
-        "private_key_jwt",
-        "--jwks-uri",
-        "https://job.example.com/jwks.json",
+        capsys, *CREATE_WITH_KEYS, "--jwks-uri", "https://job.example.com/jwks.json"
     )
     assert data["jwks_uri"] == "https://job.example.com/jwks.json" and data["jwks"] is None
 

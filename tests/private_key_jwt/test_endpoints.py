@@ -51,21 +51,21 @@ def authenticated(http, url, client, key, data, **claims):
     )
 
 
-def test_code_refresh_revoke_introspect(client, signed_in, web, key):
+def redeem_a_code(http, browser, web, key):
+    """A code the signed-in ``browser`` obtains for ``web``, redeemed with an assertion."""
     verifier = new_verifier()
-    code = get_code(signed_in, web, verifier=verifier)
-    response = authenticated(
-        client,
-        TOKEN,
-        web,
-        key,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": web.redirect_uri_list[0],
-            "code_verifier": verifier,
-        },
-    )
+    code = get_code(browser, web, verifier=verifier)
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": web.redirect_uri_list[0],
+        "code_verifier": verifier,
+    }
+    return authenticated(http, TOKEN, web, key, data)
+
+
+def test_code_refresh_revoke_introspect(client, signed_in, web, key):
+    response = redeem_a_code(client, signed_in, web, key)
     assert response.status_code == 200, response.content
     tokens = response.json()
     refreshed = authenticated(
@@ -349,20 +349,7 @@ def test_the_replay_cache_must_be_shared_and_real(settings, caches, expected):
 
 
 def test_refresh_needs_the_same_authentication(client, signed_in, web, key):
-    verifier = new_verifier()
-    code = get_code(signed_in, web, verifier=verifier)
-    tokens = authenticated(
-        client,
-        TOKEN,
-        web,
-        key,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": web.redirect_uri_list[0],
-            "code_verifier": verifier,
-        },
-    ).json()
+    tokens = redeem_a_code(client, signed_in, web, key).json()
     stranger = ClientKey()
     response = authenticated(
         client,
